@@ -1,0 +1,20 @@
+//! Build script: reads the root `tauri.conf.json`, checks the capabilities and
+//! generates permissions for exactly the app's own commands.
+
+fn main() {
+    // Every command the UI may call; each gets an `allow-<name>` permission
+    // that `capabilities/main.json` grants. A command missing here cannot be
+    // invoked from the window at all.
+    const COMMANDS: &[&str] = &["app_info"];
+
+    let attributes = tauri_build::Attributes::new()
+        .config_path("../tauri.conf.json")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        // A build script reports failure by panicking; say what to do first.
+        panic!(
+            "tauri-build failed: {error:#}\n\
+             (the UI must be built before the app: run `cargo xtask build` or `cargo xtask run`)"
+        );
+    }
+}

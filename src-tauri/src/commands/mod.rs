@@ -1,0 +1,4 @@
+//! Tauri commands, one module per domain (auth, genealogy, earnings, outbox,
+//! security, settings as they arrive). Each returns `Result<_, CommandError>`.
+
+pub mod app;

@@ -1,0 +1,27 @@
+//! The Canopy desktop shell: builds the Tauri app, registers the managed state
+//! and the commands the UI may call (one module per domain under `commands/`).
+
+pub mod commands;
+pub mod state;
+
+use state::AppState;
+
+/// Initialise `tracing` from `CANOPY_LOG` (default `info`). Never logs secrets:
+/// commands log ids and outcomes, not payloads.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CANOPY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second initialisation (in tests) is harmless, so its error is ignored.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Build and run the app until its last window closes.
+pub fn run() -> Result<(), tauri::Error> {
+    tauri::Builder::default()
+        .manage(AppState::new())
+        .invoke_handler(tauri::generate_handler![commands::app::app_info])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+}

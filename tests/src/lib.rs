@@ -1,0 +1,84 @@
+//! Helpers for the end-to-end suites: open the real Canopy window through
+//! tauri-driver (started by `cargo xtask e2e`), find elements, save screenshots.
+//!
+//! The suites read three variables that xtask sets: `CANOPY_E2E_APP` (the app
+//! binary), `CANOPY_E2E_WEBDRIVER` (tauri-driver's URL) and `CANOPY_E2E_OUT`
+//! (where screenshots go).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use thirtyfour::prelude::*;
+
+/// How long a screen may take to show what a test waits for.
+pub const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One running app window under WebDriver. Call [`AppWindow::close`] at the end;
+/// dropping it without closing leaves the app to tauri-driver's clean-up.
+pub struct AppWindow {
+    pub driver: WebDriver,
+    out_dir: PathBuf,
+}
+
+fn env(name: &str) -> Result<String> {
+    std::env::var(name).with_context(|| {
+        format!("{name} is not set: the end-to-end suite runs through `cargo xtask e2e`")
+    })
+}
+
+impl AppWindow {
+    /// Start the app through tauri-driver and wait for its window.
+    pub async fn open() -> Result<Self> {
+        let app = env("CANOPY_E2E_APP")?;
+        let webdriver = env("CANOPY_E2E_WEBDRIVER")?;
+        let out_dir = PathBuf::from(env("CANOPY_E2E_OUT")?);
+        std::fs::create_dir_all(&out_dir)
+            .with_context(|| format!("cannot create {}", out_dir.display()))?;
+
+        let mut caps = Capabilities::new();
+        caps.set("browserName", "wry")?;
+        caps.set("tauri:options", serde_json::json!({ "application": app }))?;
+        let driver = WebDriver::new(&webdriver, caps)
+            .await
+            .with_context(|| format!("cannot start the app through tauri-driver at {webdriver}"))?;
+        Ok(Self { driver, out_dir })
+    }
+
+    /// The first element matching `css`, waiting until it is shown.
+    pub async fn find(&self, css: &str) -> Result<WebElement> {
+        self.driver
+            .query(By::Css(css))
+            .wait(SCREEN_TIMEOUT, Duration::from_millis(100))
+            .and_displayed()
+            .first()
+            .await
+            .with_context(|| format!("nothing matching `{css}` appeared within {SCREEN_TIMEOUT:?}"))
+    }
+
+    /// Wait until the element matching `css` shows exactly `text`.
+    pub async fn wait_for_text(&self, css: &str, text: &str) -> Result<WebElement> {
+        let wanted = text.to_owned();
+        self.driver
+            .query(By::Css(css))
+            .with_text(wanted)
+            .wait(SCREEN_TIMEOUT, Duration::from_millis(100))
+            .first()
+            .await
+            .with_context(|| format!("`{css}` did not show `{text}` within {SCREEN_TIMEOUT:?}"))
+    }
+
+    /// Save a PNG of the window's content as `<out>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let path = self.out_dir.join(format!("{name}.png"));
+        self.driver
+            .screenshot(&path)
+            .await
+            .with_context(|| format!("cannot save a screenshot to {}", path.display()))?;
+        Ok(path)
+    }
+
+    pub async fn close(self) -> Result<()> {
+        self.driver.quit().await.context("cannot close the app window")
+    }
+}

@@ -1,0 +1,151 @@
+//! `cargo xtask bench [ID…]`: the benchmarks of shared/PERFORMANCE.md. Prints
+//! a table and writes `target/bench/report.json`. A benchmark whose issue has
+//! not landed yet is listed as pending, never given a made-up figure.
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::{build, paths, proc};
+
+/// One row of the report, in the shape PERFORMANCE.md fixes.
+#[derive(Debug, Serialize)]
+struct Row {
+    id: &'static str,
+    what: &'static str,
+    figure: Option<f64>,
+    unit: &'static str,
+    /// The baseline measured in the same run, where the target is a ratio.
+    baseline: Option<f64>,
+    /// figure / baseline where there is a baseline, else figure / limit.
+    ratio: Option<f64>,
+    target: &'static str,
+    pass: Option<bool>,
+    note: String,
+}
+
+/// A benchmark: its id, what it measures, its target, and how to run it.
+struct Bench {
+    id: &'static str,
+    what: &'static str,
+    target: &'static str,
+    unit: &'static str,
+    run: Option<fn(&Bench) -> Result<Row>>,
+    /// Which issue adds it, while it is pending.
+    pending: &'static str,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench { id: "P1", what: "bootstrap 1M members + 5M earnings lines into the encrypted cache", target: "<= 2.0x plain bulk insert, < 20 s", unit: "s", run: None, pending: "sync issue (#5)" },
+    Bench { id: "P2", what: "SQLCipher overhead on the query mix", target: "<= 1.15x plain SQLite", unit: "x", run: None, pending: "store issue (#4)" },
+    Bench { id: "P3", what: "subtree aggregates in the 1M tree, p95", target: "<= 5 ms", unit: "ms", run: None, pending: "store issue (#4)" },
+    Bench { id: "P4", what: "downline search, first 50 hits, p95", target: "<= 20 ms", unit: "ms", run: None, pending: "store issue (#4)" },
+    Bench { id: "P5", what: "incremental sync of 1,000 changed rows", target: "<= 150 ms", unit: "ms", run: None, pending: "sync issue (#5)" },
+    Bench { id: "P6", what: "1,000 offline enrollments pushed after reconnect", target: "<= 2 s", unit: "s", run: None, pending: "sync issue (#5)" },
+    Bench { id: "P7", what: "unlock: cache open after key derivation", target: "<= 20 ms", unit: "ms", run: None, pending: "store issue (#4)" },
+    Bench { id: "P8", what: "genealogy page of 200 rows over IPC, p95", target: "<= 15 ms", unit: "ms", run: None, pending: "app issue (#6)" },
+    Bench { id: "P9", what: "commission run of one period, 1M members", target: "<= 10 s", unit: "s", run: None, pending: "compensation issue (#7)" },
+    Bench { id: "P10", what: "concurrent delta syncs, 100 clients", target: ">= 500 req/s, p99 <= 100 ms", unit: "req/s", run: None, pending: "scale issue (#9)" },
+    Bench { id: "P11", what: "release app binary size", target: "<= 20 MB", unit: "MB", run: Some(app_binary_size), pending: "" },
+];
+
+pub fn run(ids: &[String]) -> Result<()> {
+    let selected: Vec<&Bench> = if ids.is_empty() {
+        BENCHES.iter().collect()
+    } else {
+        ids.iter()
+            .map(|id| {
+                BENCHES
+                    .iter()
+                    .find(|b| b.id.eq_ignore_ascii_case(id))
+                    .with_context(|| format!("no benchmark `{id}`; the ids are P1 to P11"))
+            })
+            .collect::<Result<_>>()?
+    };
+    let mut rows = Vec::new();
+    for bench in selected {
+        rows.push(match bench.run {
+            Some(run) => run(bench)?,
+            None => pending(bench),
+        });
+    }
+    print_table(&rows);
+    let out = paths::bench_out();
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let report = out.join("report.json");
+    std::fs::write(&report, serde_json::to_string_pretty(&rows)?)
+        .with_context(|| format!("cannot write {}", report.display()))?;
+    println!("\nreport: {}", report.display());
+    let failed: Vec<&str> = rows.iter().filter(|r| r.pass == Some(false)).map(|r| r.id).collect();
+    if !failed.is_empty() {
+        bail!("benchmarks over target: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn pending(bench: &Bench) -> Row {
+    Row {
+        id: bench.id,
+        what: bench.what,
+        figure: None,
+        unit: bench.unit,
+        baseline: None,
+        ratio: None,
+        target: bench.target,
+        pass: None,
+        note: format!("pending: measured once the {} lands", bench.pending),
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
+    println!(
+        "\n{:<5} {:<62} {:>10} {:>10} {:>7} {:<28} {}",
+        "id", "what", "figure", "baseline", "ratio", "target", "result"
+    );
+    for row in rows {
+        let result = match row.pass {
+            Some(true) => "pass".to_owned(),
+            Some(false) => "FAIL".to_owned(),
+            None => row.note.clone(),
+        };
+        println!(
+            "{:<5} {:<62} {:>10} {:>10} {:>7} {:<28} {}",
+            row.id,
+            row.what,
+            row.figure.map_or_else(|| "-".to_owned(), |f| format!("{f:.2} {}", row.unit)),
+            num(row.baseline),
+            num(row.ratio),
+            row.target,
+            result
+        );
+    }
+}
+
+/// P11 (size half): build the release app and weigh its binary. The memory
+/// half needs the 1M-member cache and arrives with the app issue.
+fn app_binary_size(bench: &Bench) -> Result<Row> {
+    const LIMIT_MB: f64 = 20.0;
+    crate::setup::ensure(crate::setup::Purpose::Run)?;
+    build::build_ui()?;
+    proc::step("P11: building the release app");
+    proc::run(proc::cargo().args(["build", "--release", "--package", "canopy-app"]))?;
+    let name = if cfg!(windows) { "canopy-app.exe" } else { "canopy-app" };
+    let binary = paths::target_dir().join("release").join(name);
+    let bytes = std::fs::metadata(&binary)
+        .with_context(|| format!("{} is missing after the build", binary.display()))?
+        .len();
+    // Precision loss only above 2^52 bytes, far beyond any binary.
+    #[allow(clippy::cast_precision_loss)]
+    let mb = bytes as f64 / 1_000_000.0;
+    Ok(Row {
+        id: bench.id,
+        what: bench.what,
+        figure: Some(mb),
+        unit: bench.unit,
+        baseline: None,
+        ratio: Some(mb / LIMIT_MB),
+        target: bench.target,
+        pass: Some(mb <= LIMIT_MB),
+        note: "resident memory with the 1M cache open: measured with the app issue (#6)".to_owned(),
+    })
+}

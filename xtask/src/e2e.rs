@@ -1,0 +1,162 @@
+//! The end-to-end suite's surroundings: a virtual X display (Xvfb), tauri-driver
+//! in front of WebKitWebDriver, and the test crate run against them.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::test::Tally;
+use crate::{build, paths, proc, setup};
+
+/// `cargo xtask e2e`: set up, build, run only the end-to-end suite.
+pub fn run_suite_only() -> Result<()> {
+    setup::ensure(setup::Purpose::Test)?;
+    build::build_ui()?;
+    let app = build::build_app()?;
+    let mut tally = Tally::default();
+    let result = run_suite(&app, &mut tally);
+    tally.print();
+    result
+}
+
+/// Run the end-to-end test crate against `app`, adding its counts to `tally`.
+pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
+    if !cfg!(target_os = "linux") {
+        proc::step("End-to-end suite");
+        proc::info("skipped: tauri-driver drives the real window on Linux (WebKitGTK) and Windows only; CI runs it on Linux");
+        return Ok(());
+    }
+    proc::step("End-to-end suite: the real window under Xvfb, driven by tauri-driver");
+    let display = Display::start()?;
+    let driver = Driver::start(&display.name)?;
+    let out = paths::e2e_out();
+    let mut cmd = proc::cargo();
+    cmd.args([
+        "test",
+        "--package",
+        "canopy-e2e",
+        "--",
+        "--ignored",
+        "--test-threads=1",
+    ])
+    .env("DISPLAY", &display.name)
+    .env("CANOPY_E2E_APP", app)
+    .env("CANOPY_E2E_WEBDRIVER", format!("http://127.0.0.1:{}", driver.port))
+    .env("CANOPY_E2E_OUT", &out);
+    let (ok, output) = proc::run_captured(&mut cmd)?;
+    tally.add_output(&output);
+    drop(driver);
+    drop(display);
+    if !ok {
+        bail!("the end-to-end suite failed (screenshots, if any, are in {})", out.display());
+    }
+    proc::info(&format!("screenshots: {}", out.display()));
+    Ok(())
+}
+
+/// A child process killed when dropped, so no Xvfb or driver outlives a run.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private Xvfb display on the first free number from :90.
+struct Display {
+    name: String,
+    _server: Guard,
+}
+
+impl Display {
+    fn start() -> Result<Self> {
+        let number = (90..200)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .context("no free X display number between :90 and :199")?;
+        let name = format!(":{number}");
+        proc::info(&format!("$ Xvfb {name} -screen 0 1280x800x24 -nolisten tcp"));
+        let server = Command::new("Xvfb")
+            .args([name.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start Xvfb (Debian package `xvfb`)")?;
+        let server = Guard(server);
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        wait_until(Duration::from_secs(15), || Path::new(&socket).exists())
+            .with_context(|| format!("Xvfb did not open display {name}"))?;
+        Ok(Self { name, _server: server })
+    }
+}
+
+/// tauri-driver on a free loopback port, in front of Debian's WebKitWebDriver.
+struct Driver {
+    port: u16,
+    _process: Guard,
+}
+
+impl Driver {
+    fn start(display: &str) -> Result<Self> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let native = which_webkit_driver()?;
+        let mut cmd = proc::command("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+            "--native-driver",
+            &native,
+        ])
+        .env("DISPLAY", display)
+        // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer
+        // would otherwise leave the window blank.
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .stdout(Stdio::null());
+        proc::info(&format!("$ tauri-driver --port {port} --native-port {native_port} --native-driver {native}"));
+        let process = Guard(cmd.spawn().context("cannot start tauri-driver")?);
+        wait_until(Duration::from_secs(15), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+        .context("tauri-driver did not start listening")?;
+        Ok(Self { port, _process: process })
+    }
+}
+
+fn which_webkit_driver() -> Result<String> {
+    for candidate in ["/usr/bin/WebKitWebDriver", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebDriver"] {
+        if Path::new(candidate).is_file() {
+            return Ok(candidate.to_owned());
+        }
+    }
+    if proc::on_path("WebKitWebDriver") {
+        return Ok("WebKitWebDriver".to_owned());
+    }
+    bail!("WebKitWebDriver not found (Debian package `webkit2gtk-driver`)")
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).context("cannot find a free loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("timed out after {limit:?}")
+}

@@ -1,0 +1,202 @@
+//! Installs what the build and the tests need, each step printed: Debian's
+//! packages for Tauri, the wasm32 target, and Trunk, wasm-bindgen and
+//! tauri-driver at pinned versions in a tools folder xtask owns.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{paths, proc};
+
+/// Trunk at a version that builds with the machine's Rust (0.22 needs a newer rustc).
+pub const TRUNK_VERSION: &str = "0.21.14";
+/// tauri-driver, the WebDriver server the end-to-end suite talks to.
+pub const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+/// What the setup is for: `Run` needs the build tools; `Test` also needs a
+/// virtual display and the WebDriver tools.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Run,
+    Test,
+}
+
+/// Debian/Ubuntu packages Tauri needs to build and run the app.
+const TAURI_PACKAGES: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+    "libssl-dev",
+    "build-essential",
+    "pkg-config",
+];
+
+/// Extra packages for the end-to-end suite: a virtual X display, WebKit's
+/// WebDriver, and a font so the window renders text the same everywhere.
+const E2E_PACKAGES: &[&str] = &["xvfb", "webkit2gtk-driver", "fonts-dejavu-core"];
+
+pub fn ensure(purpose: Purpose) -> Result<()> {
+    system_packages(purpose)?;
+    wasm_target()?;
+    std::fs::create_dir_all(paths::tools_dir())
+        .with_context(|| format!("cannot create {}", paths::tools_dir().display()))?;
+    cargo_tool(
+        "trunk",
+        TRUNK_VERSION,
+        &["--no-default-features", "--features", "rustls"],
+    )?;
+    let bindgen = wasm_bindgen_version()?;
+    cargo_tool("wasm-bindgen-cli", &bindgen, &[])?;
+    if purpose == Purpose::Test && cfg!(target_os = "linux") {
+        cargo_tool("tauri-driver", TAURI_DRIVER_VERSION, &[])?;
+    }
+    Ok(())
+}
+
+fn system_packages(purpose: Purpose) -> Result<()> {
+    proc::step("System libraries for Tauri");
+    if cfg!(target_os = "macos") {
+        proc::info("macOS: install Xcode's command line tools (`xcode-select --install`); nothing else is needed.");
+        return Ok(());
+    }
+    if cfg!(windows) {
+        proc::info("Windows: install the Visual Studio C++ build tools and the WebView2 runtime (preinstalled on Windows 11).");
+        return Ok(());
+    }
+    let mut wanted: Vec<&str> = TAURI_PACKAGES.to_vec();
+    if purpose == Purpose::Test {
+        wanted.extend_from_slice(E2E_PACKAGES);
+    }
+    if !is_debian_like() {
+        proc::info(&format!(
+            "Not a Debian/Ubuntu system: install the equivalents of these packages yourself: {}",
+            wanted.join(" ")
+        ));
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !dpkg_installed(p)).collect();
+    if missing.is_empty() {
+        proc::info("all present");
+        return Ok(());
+    }
+    let install = format!(
+        "apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    proc::info(&format!("missing: {}", missing.join(" ")));
+    let prefix: Option<&[&str]> = if is_root() {
+        Some(&[])
+    } else if has_passwordless_sudo() {
+        Some(&["sudo", "-n"])
+    } else {
+        None
+    };
+    let Some(prefix) = prefix else {
+        bail!(
+            "these packages are missing and xtask is not root and has no password-less sudo.\n\
+             Install them with:\n    sudo apt-get update && sudo {install}"
+        );
+    };
+    for args in [
+        vec!["apt-get", "update"],
+        install.split(' ').collect::<Vec<_>>(),
+    ] {
+        let mut argv: Vec<&str> = prefix.to_vec();
+        argv.extend(args);
+        let mut cmd = proc::command(argv[0]);
+        cmd.args(&argv[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        proc::run(&mut cmd)?;
+    }
+    Ok(())
+}
+
+fn is_debian_like() -> bool {
+    let Ok(release) = std::fs::read_to_string("/etc/os-release") else {
+        return false;
+    };
+    release.lines().any(|line| {
+        (line.starts_with("ID=") || line.starts_with("ID_LIKE="))
+            && (line.contains("debian") || line.contains("ubuntu"))
+    }) && proc::on_path("dpkg-query")
+}
+
+fn dpkg_installed(package: &str) -> bool {
+    proc::output_of("dpkg-query", &["-W", "-f=${Status}", package])
+        .is_some_and(|status| status.contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    proc::output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+fn has_passwordless_sudo() -> bool {
+    proc::output_of("sudo", &["-n", "true"]).is_some()
+}
+
+fn wasm_target() -> Result<()> {
+    proc::step("Rust target wasm32-unknown-unknown (the UI compiles to WebAssembly)");
+    let installed = proc::output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        proc::info("present");
+        return Ok(());
+    }
+    proc::run(proc::command("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+pub fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(paths::root().join("Cargo.lock"))
+        .context("cannot read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(version) = lines.next()
+            && let Some(v) = version.trim().strip_prefix("version = \"")
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
+        }
+    }
+    bail!("Cargo.lock has no wasm-bindgen package; is src-ui part of the workspace?")
+}
+
+/// Install `krate@version` into the tools folder unless it is there already.
+/// Cargo records what it installed in `.crates2.json`; that is the check.
+fn cargo_tool(krate: &str, version: &str, extra: &[&str]) -> Result<()> {
+    proc::step(&format!("{krate} {version} (in {})", paths::tools_dir().display()));
+    if installed_version(&paths::tools_dir(), krate).as_deref() == Some(version) {
+        proc::info("present");
+        return Ok(());
+    }
+    let spec = format!("{krate}@{version}");
+    let root = paths::tools_dir();
+    let root = root.to_string_lossy();
+    let mut locked = proc::cargo();
+    locked
+        .args(["install", "--root", &root, "--locked", &spec])
+        .args(extra)
+        .env_remove("CARGO_TARGET_DIR");
+    if proc::run(&mut locked).is_ok() {
+        return Ok(());
+    }
+    // A locked dependency can be missing from the registry mirror; the
+    // crate's own semver ranges still resolve to a working set.
+    proc::info("the locked install failed; trying again with the newest compatible dependencies");
+    let mut unlocked = proc::cargo();
+    unlocked
+        .args(["install", "--root", &root, &spec])
+        .args(extra)
+        .env_remove("CARGO_TARGET_DIR");
+    proc::run(&mut unlocked)
+}
+
+fn installed_version(root: &Path, krate: &str) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(".crates2.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let installs = json.get("installs")?.as_object()?;
+    installs.keys().find_map(|key| {
+        let mut parts = key.split(' ');
+        (parts.next()? == krate).then(|| parts.next().map(str::to_owned))?
+    })
+}
