@@ -79,6 +79,9 @@ impl AppWindow {
     }
 
     pub async fn close(self) -> Result<()> {
-        self.driver.quit().await.context("cannot close the app window")
+        self.driver
+            .quit()
+            .await
+            .context("cannot close the app window")
     }
 }

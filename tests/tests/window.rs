@@ -12,16 +12,36 @@ async fn window_shows_version_and_signed_out_screen() -> Result<()> {
     let window = AppWindow::open().await?;
     let result = async {
         let expected = format!("Canopy {}", env!("CARGO_PKG_VERSION"));
-        window.wait_for_text("[data-testid=app-version]", &expected).await?;
-        let status = window.find("[data-testid=session-status]").await?.text().await?;
-        ensure!(status == "Not signed in", "the session status reads {status:?}");
-        let heading = window.find("[data-testid=signed-out] h1").await?.text().await?;
-        ensure!(heading == "Welcome to Canopy", "the heading reads {heading:?}");
+        window
+            .wait_for_text("[data-testid=app-version]", &expected)
+            .await?;
+        let status = window
+            .find("[data-testid=session-status]")
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            status == "Not signed in",
+            "the session status reads {status:?}"
+        );
+        let heading = window
+            .find("[data-testid=signed-out] h1")
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            heading == "Welcome to Canopy",
+            "the heading reads {heading:?}"
+        );
         let title = window.driver.title().await?;
         ensure!(title == "Canopy", "the window title is {title:?}");
         let shot = window.screenshot("signed-out").await?;
         let size = std::fs::metadata(&shot)?.len();
-        ensure!(size > 10_000, "the screenshot {} is only {size} bytes", shot.display());
+        ensure!(
+            size > 10_000,
+            "the screenshot {} is only {size} bytes",
+            shot.display()
+        );
         Ok(())
     }
     .await;
@@ -38,7 +58,10 @@ async fn window_is_locked_down() -> Result<()> {
     let result = async {
         window.find("[data-testid=app-version]").await?;
         let allowed = invoke_outcome(&window, "app_info").await?;
-        ensure!(allowed.starts_with("ok:"), "app_info was refused: {allowed}");
+        ensure!(
+            allowed.starts_with("ok:"),
+            "app_info was refused: {allowed}"
+        );
         let refused = invoke_outcome(&window, "plugin:app|version").await?;
         ensure!(
             refused.starts_with("error:"),

@@ -35,17 +35,94 @@ struct Bench {
 }
 
 const BENCHES: &[Bench] = &[
-    Bench { id: "P1", what: "bootstrap 1M members + 5M earnings lines into the encrypted cache", target: "<= 2.0x plain bulk insert, < 20 s", unit: "s", run: None, pending: "sync issue (#5)" },
-    Bench { id: "P2", what: "SQLCipher overhead on the query mix", target: "<= 1.15x plain SQLite", unit: "x", run: None, pending: "store issue (#4)" },
-    Bench { id: "P3", what: "subtree aggregates in the 1M tree, p95", target: "<= 5 ms", unit: "ms", run: None, pending: "store issue (#4)" },
-    Bench { id: "P4", what: "downline search, first 50 hits, p95", target: "<= 20 ms", unit: "ms", run: None, pending: "store issue (#4)" },
-    Bench { id: "P5", what: "incremental sync of 1,000 changed rows", target: "<= 150 ms", unit: "ms", run: None, pending: "sync issue (#5)" },
-    Bench { id: "P6", what: "1,000 offline enrollments pushed after reconnect", target: "<= 2 s", unit: "s", run: None, pending: "sync issue (#5)" },
-    Bench { id: "P7", what: "unlock: cache open after key derivation", target: "<= 20 ms", unit: "ms", run: None, pending: "store issue (#4)" },
-    Bench { id: "P8", what: "genealogy page of 200 rows over IPC, p95", target: "<= 15 ms", unit: "ms", run: None, pending: "app issue (#6)" },
-    Bench { id: "P9", what: "commission run of one period, 1M members", target: "<= 10 s", unit: "s", run: None, pending: "compensation issue (#7)" },
-    Bench { id: "P10", what: "concurrent delta syncs, 100 clients", target: ">= 500 req/s, p99 <= 100 ms", unit: "req/s", run: None, pending: "scale issue (#9)" },
-    Bench { id: "P11", what: "release app binary size", target: "<= 20 MB", unit: "MB", run: Some(app_binary_size), pending: "" },
+    Bench {
+        id: "P1",
+        what: "bootstrap 1M members + 5M earnings lines into the encrypted cache",
+        target: "<= 2.0x plain bulk insert, < 20 s",
+        unit: "s",
+        run: None,
+        pending: "sync issue (#5)",
+    },
+    Bench {
+        id: "P2",
+        what: "SQLCipher overhead on the query mix",
+        target: "<= 1.15x plain SQLite",
+        unit: "x",
+        run: None,
+        pending: "store issue (#4)",
+    },
+    Bench {
+        id: "P3",
+        what: "subtree aggregates in the 1M tree, p95",
+        target: "<= 5 ms",
+        unit: "ms",
+        run: None,
+        pending: "store issue (#4)",
+    },
+    Bench {
+        id: "P4",
+        what: "downline search, first 50 hits, p95",
+        target: "<= 20 ms",
+        unit: "ms",
+        run: None,
+        pending: "store issue (#4)",
+    },
+    Bench {
+        id: "P5",
+        what: "incremental sync of 1,000 changed rows",
+        target: "<= 150 ms",
+        unit: "ms",
+        run: None,
+        pending: "sync issue (#5)",
+    },
+    Bench {
+        id: "P6",
+        what: "1,000 offline enrollments pushed after reconnect",
+        target: "<= 2 s",
+        unit: "s",
+        run: None,
+        pending: "sync issue (#5)",
+    },
+    Bench {
+        id: "P7",
+        what: "unlock: cache open after key derivation",
+        target: "<= 20 ms",
+        unit: "ms",
+        run: None,
+        pending: "store issue (#4)",
+    },
+    Bench {
+        id: "P8",
+        what: "genealogy page of 200 rows over IPC, p95",
+        target: "<= 15 ms",
+        unit: "ms",
+        run: None,
+        pending: "app issue (#6)",
+    },
+    Bench {
+        id: "P9",
+        what: "commission run of one period, 1M members",
+        target: "<= 10 s",
+        unit: "s",
+        run: None,
+        pending: "compensation issue (#7)",
+    },
+    Bench {
+        id: "P10",
+        what: "concurrent delta syncs, 100 clients",
+        target: ">= 500 req/s, p99 <= 100 ms",
+        unit: "req/s",
+        run: None,
+        pending: "scale issue (#9)",
+    },
+    Bench {
+        id: "P11",
+        what: "release app binary size",
+        target: "<= 20 MB",
+        unit: "MB",
+        run: Some(app_binary_size),
+        pending: "",
+    },
 ];
 
 pub fn run(ids: &[String]) -> Result<()> {
@@ -75,7 +152,11 @@ pub fn run(ids: &[String]) -> Result<()> {
     std::fs::write(&report, serde_json::to_string_pretty(&rows)?)
         .with_context(|| format!("cannot write {}", report.display()))?;
     println!("\nreport: {}", report.display());
-    let failed: Vec<&str> = rows.iter().filter(|r| r.pass == Some(false)).map(|r| r.id).collect();
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.pass == Some(false))
+        .map(|r| r.id)
+        .collect();
     if !failed.is_empty() {
         bail!("benchmarks over target: {}", failed.join(", "));
     }
@@ -99,8 +180,8 @@ fn pending(bench: &Bench) -> Row {
 fn print_table(rows: &[Row]) {
     let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
     println!(
-        "\n{:<5} {:<62} {:>10} {:>10} {:>7} {:<28} {}",
-        "id", "what", "figure", "baseline", "ratio", "target", "result"
+        "\n{:<5} {:<62} {:>10} {:>10} {:>7} {:<28} result",
+        "id", "what", "figure", "baseline", "ratio", "target"
     );
     for row in rows {
         let result = match row.pass {
@@ -112,7 +193,8 @@ fn print_table(rows: &[Row]) {
             "{:<5} {:<62} {:>10} {:>10} {:>7} {:<28} {}",
             row.id,
             row.what,
-            row.figure.map_or_else(|| "-".to_owned(), |f| format!("{f:.2} {}", row.unit)),
+            row.figure
+                .map_or_else(|| "-".to_owned(), |f| format!("{f:.2} {}", row.unit)),
             num(row.baseline),
             num(row.ratio),
             row.target,
@@ -129,7 +211,11 @@ fn app_binary_size(bench: &Bench) -> Result<Row> {
     build::build_ui()?;
     proc::step("P11: building the release app");
     proc::run(proc::cargo().args(["build", "--release", "--package", "canopy-app"]))?;
-    let name = if cfg!(windows) { "canopy-app.exe" } else { "canopy-app" };
+    let name = if cfg!(windows) {
+        "canopy-app.exe"
+    } else {
+        "canopy-app"
+    };
     let binary = paths::target_dir().join("release").join(name);
     let bytes = std::fs::metadata(&binary)
         .with_context(|| format!("{} is missing after the build", binary.display()))?

@@ -54,6 +54,7 @@ pub fn build_app() -> Result<PathBuf> {
     proc::step("Building the desktop app (Tauri)");
     proc::run(proc::cargo().args(["build", "--package", "canopy-app"]))?;
     let app = paths::app_binary();
-    std::fs::metadata(&app).with_context(|| format!("the app was built but {} is missing", app.display()))?;
+    std::fs::metadata(&app)
+        .with_context(|| format!("the app was built but {} is missing", app.display()))?;
     Ok(app)
 }

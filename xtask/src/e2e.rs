@@ -26,7 +26,9 @@ pub fn run_suite_only() -> Result<()> {
 pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
     if !cfg!(target_os = "linux") {
         proc::step("End-to-end suite");
-        proc::info("skipped: tauri-driver drives the real window on Linux (WebKitGTK) and Windows only; CI runs it on Linux");
+        proc::info(
+            "skipped: tauri-driver drives the real window on Linux (WebKitGTK) and Windows only; CI runs it on Linux",
+        );
         return Ok(());
     }
     proc::step("End-to-end suite: the real window under Xvfb, driven by tauri-driver");
@@ -44,14 +46,20 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
     ])
     .env("DISPLAY", &display.name)
     .env("CANOPY_E2E_APP", app)
-    .env("CANOPY_E2E_WEBDRIVER", format!("http://127.0.0.1:{}", driver.port))
+    .env(
+        "CANOPY_E2E_WEBDRIVER",
+        format!("http://127.0.0.1:{}", driver.port),
+    )
     .env("CANOPY_E2E_OUT", &out);
     let (ok, output) = proc::run_captured(&mut cmd)?;
     tally.add_output(&output);
     drop(driver);
     drop(display);
     if !ok {
-        bail!("the end-to-end suite failed (screenshots, if any, are in {})", out.display());
+        bail!(
+            "the end-to-end suite failed (screenshots, if any, are in {})",
+            out.display()
+        );
     }
     proc::info(&format!("screenshots: {}", out.display()));
     Ok(())
@@ -82,9 +90,18 @@ impl Display {
             })
             .context("no free X display number between :90 and :199")?;
         let name = format!(":{number}");
-        proc::info(&format!("$ Xvfb {name} -screen 0 1280x800x24 -nolisten tcp"));
+        proc::info(&format!(
+            "$ Xvfb {name} -screen 0 1280x800x24 -nolisten tcp"
+        ));
         let server = Command::new("Xvfb")
-            .args([name.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .args([
+                name.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -93,7 +110,10 @@ impl Display {
         let socket = format!("/tmp/.X11-unix/X{number}");
         wait_until(Duration::from_secs(15), || Path::new(&socket).exists())
             .with_context(|| format!("Xvfb did not open display {name}"))?;
-        Ok(Self { name, _server: server })
+        Ok(Self {
+            name,
+            _server: server,
+        })
     }
 }
 
@@ -123,18 +143,26 @@ impl Driver {
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
         .env("LIBGL_ALWAYS_SOFTWARE", "1")
         .stdout(Stdio::null());
-        proc::info(&format!("$ tauri-driver --port {port} --native-port {native_port} --native-driver {native}"));
+        proc::info(&format!(
+            "$ tauri-driver --port {port} --native-port {native_port} --native-driver {native}"
+        ));
         let process = Guard(cmd.spawn().context("cannot start tauri-driver")?);
         wait_until(Duration::from_secs(15), || {
             TcpStream::connect(("127.0.0.1", port)).is_ok()
         })
         .context("tauri-driver did not start listening")?;
-        Ok(Self { port, _process: process })
+        Ok(Self {
+            port,
+            _process: process,
+        })
     }
 }
 
 fn which_webkit_driver() -> Result<String> {
-    for candidate in ["/usr/bin/WebKitWebDriver", "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebDriver"] {
+    for candidate in [
+        "/usr/bin/WebKitWebDriver",
+        "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebDriver",
+    ] {
         if Path::new(candidate).is_file() {
             return Ok(candidate.to_owned());
         }
@@ -146,7 +174,8 @@ fn which_webkit_driver() -> Result<String> {
 }
 
 fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).context("cannot find a free loopback port")?;
+    let listener =
+        TcpListener::bind(("127.0.0.1", 0)).context("cannot find a free loopback port")?;
     Ok(listener.local_addr()?.port())
 }
 

@@ -52,7 +52,11 @@ pub fn ui_dist() -> PathBuf {
 
 /// The debug app binary that `run` opens and the end-to-end suite drives.
 pub fn app_binary() -> PathBuf {
-    let name = if cfg!(windows) { "canopy-app.exe" } else { "canopy-app" };
+    let name = if cfg!(windows) {
+        "canopy-app.exe"
+    } else {
+        "canopy-app"
+    };
     target_dir().join("debug").join(name)
 }
 

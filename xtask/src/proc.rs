@@ -55,7 +55,9 @@ fn describe(cmd: &Command) -> String {
 pub fn run(cmd: &mut Command) -> Result<()> {
     let line = describe(cmd);
     info(&format!("$ {line}"));
-    let status = cmd.status().with_context(|| format!("could not start `{line}`"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{line}`"))?;
     if !status.success() {
         bail!("`{line}` failed ({status})");
     }
@@ -89,7 +91,9 @@ pub fn run_captured(cmd: &mut Command) -> Result<(bool, String)> {
     for reader in readers {
         let _ = reader.join();
     }
-    let status = child.wait().with_context(|| format!("`{line}` did not finish"))?;
+    let status = child
+        .wait()
+        .with_context(|| format!("`{line}` did not finish"))?;
     Ok((status.success(), captured))
 }
 

@@ -58,11 +58,15 @@ pub fn ensure(purpose: Purpose) -> Result<()> {
 fn system_packages(purpose: Purpose) -> Result<()> {
     proc::step("System libraries for Tauri");
     if cfg!(target_os = "macos") {
-        proc::info("macOS: install Xcode's command line tools (`xcode-select --install`); nothing else is needed.");
+        proc::info(
+            "macOS: install Xcode's command line tools (`xcode-select --install`); nothing else is needed.",
+        );
         return Ok(());
     }
     if cfg!(windows) {
-        proc::info("Windows: install the Visual Studio C++ build tools and the WebView2 runtime (preinstalled on Windows 11).");
+        proc::info(
+            "Windows: install the Visual Studio C++ build tools and the WebView2 runtime (preinstalled on Windows 11).",
+        );
         return Ok(());
     }
     let mut wanted: Vec<&str> = TAURI_PACKAGES.to_vec();
@@ -106,7 +110,8 @@ fn system_packages(purpose: Purpose) -> Result<()> {
         let mut argv: Vec<&str> = prefix.to_vec();
         argv.extend(args);
         let mut cmd = proc::command(argv[0]);
-        cmd.args(&argv[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd.args(&argv[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive");
         proc::run(&mut cmd)?;
     }
     Ok(())
@@ -137,8 +142,12 @@ fn has_passwordless_sudo() -> bool {
 
 fn wasm_target() -> Result<()> {
     proc::step("Rust target wasm32-unknown-unknown (the UI compiles to WebAssembly)");
-    let installed = proc::output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        proc::output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         proc::info("present");
         return Ok(());
     }
@@ -164,7 +173,10 @@ pub fn wasm_bindgen_version() -> Result<String> {
 /// Install `krate@version` into the tools folder unless it is there already.
 /// Cargo records what it installed in `.crates2.json`; that is the check.
 fn cargo_tool(krate: &str, version: &str, extra: &[&str]) -> Result<()> {
-    proc::step(&format!("{krate} {version} (in {})", paths::tools_dir().display()));
+    proc::step(&format!(
+        "{krate} {version} (in {})",
+        paths::tools_dir().display()
+    ));
     if installed_version(&paths::tools_dir(), krate).as_deref() == Some(version) {
         proc::info("present");
         return Ok(());

@@ -88,7 +88,10 @@ impl Tally {
 
     pub fn print(&self) {
         println!();
-        println!("xtask: {} passed, {} failed, {} skipped", self.passed, self.failed, self.skipped);
+        println!(
+            "xtask: {} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        );
     }
 }
 
@@ -119,13 +122,27 @@ running 3 tests
 ";
         let mut tally = Tally::default();
         tally.add_output(output);
-        assert_eq!(tally, Tally { passed: 43, failed: 6, skipped: 4 });
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 43,
+                failed: 6,
+                skipped: 4
+            }
+        );
     }
 
     #[test]
     fn a_nextest_run_with_only_passes_counts_no_failures() {
         let mut tally = Tally::default();
         tally.add_output("     Summary [   0.5s] 7 tests run: 7 passed, 0 skipped\n");
-        assert_eq!(tally, Tally { passed: 7, failed: 0, skipped: 0 });
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 7,
+                failed: 0,
+                skipped: 0
+            }
+        );
     }
 }

@@ -28,8 +28,13 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Command(error) => write!(f, "{error}"),
-            Self::Unavailable(detail) => write!(f, "Canopy's app services are unavailable ({detail})."),
-            Self::Decode(detail) => write!(f, "Canopy received an answer it did not understand ({detail})."),
+            Self::Unavailable(detail) => {
+                write!(f, "Canopy's app services are unavailable ({detail}).")
+            }
+            Self::Decode(detail) => write!(
+                f,
+                "Canopy received an answer it did not understand ({detail})."
+            ),
         }
     }
 }
@@ -42,11 +47,15 @@ where
 {
     let args = serde_wasm_bindgen::to_value(args).map_err(|e| ApiError::Decode(e.to_string()))?;
     match tauri_invoke(cmd, args).await {
-        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(|e| ApiError::Decode(e.to_string())),
-        Err(error) => Err(match serde_wasm_bindgen::from_value::<CommandError>(error.clone()) {
-            Ok(command_error) => ApiError::Command(command_error),
-            Err(_) => ApiError::Unavailable(js_error_text(&error)),
-        }),
+        Ok(value) => {
+            serde_wasm_bindgen::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+        }
+        Err(error) => Err(
+            match serde_wasm_bindgen::from_value::<CommandError>(error.clone()) {
+                Ok(command_error) => ApiError::Command(command_error),
+                Err(_) => ApiError::Unavailable(js_error_text(&error)),
+            },
+        ),
     }
 }
 
