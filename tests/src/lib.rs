@@ -5,6 +5,9 @@
 //! binary), `CANOPY_E2E_WEBDRIVER` (tauri-driver's URL) and `CANOPY_E2E_OUT`
 //! (where screenshots go).
 
+#[cfg(target_os = "linux")]
+pub mod screen;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -68,7 +71,27 @@ impl AppWindow {
             .with_context(|| format!("`{css}` did not show `{text}` within {SCREEN_TIMEOUT:?}"))
     }
 
+    /// Save a PNG of the window, as shown on the display, as `<out>/<name>.png`.
+    #[cfg(target_os = "linux")]
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let path = self.out_dir.join(format!("{name}.png"));
+        let rect = self.driver.get_window_rect().await?;
+        let area = screen::Area {
+            x: rect.x,
+            y: rect.y,
+            width: rect.width,
+            height: rect.height,
+        };
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || screen::capture(area, &target))
+            .await
+            .context("the screenshot task stopped")?
+            .with_context(|| format!("cannot save a screenshot to {}", path.display()))?;
+        Ok(path)
+    }
+
     /// Save a PNG of the window's content as `<out>/<name>.png`.
+    #[cfg(not(target_os = "linux"))]
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let path = self.out_dir.join(format!("{name}.png"));
         self.driver
@@ -76,6 +99,29 @@ impl AppWindow {
             .await
             .with_context(|| format!("cannot save a screenshot to {}", path.display()))?;
         Ok(path)
+    }
+
+    /// Keep what a person would need to see why a test failed: a screenshot
+    /// and the page's HTML, as `<out>/failed-<name>.{png,html}`.
+    pub async fn keep_evidence(&self, name: &str) {
+        let _ = self.screenshot(&format!("failed-{name}")).await;
+        if let Ok(html) = self.driver.source().await {
+            let _ = std::fs::write(self.out_dir.join(format!("failed-{name}.html")), html);
+        }
+    }
+
+    /// Run `test` against this window, keep evidence if it fails, and close
+    /// the window either way.
+    pub async fn check<F>(self, name: &str, test: F) -> Result<()>
+    where
+        F: AsyncFnOnce(&Self) -> Result<()>,
+    {
+        let result = test(&self).await;
+        if result.is_err() {
+            self.keep_evidence(name).await;
+        }
+        self.close().await?;
+        result
     }
 
     pub async fn close(self) -> Result<()> {

@@ -10,43 +10,42 @@ use canopy_e2e::AppWindow;
 #[ignore = "drives the real window: run through `cargo xtask e2e`"]
 async fn window_shows_version_and_signed_out_screen() -> Result<()> {
     let window = AppWindow::open().await?;
-    let result = async {
-        let expected = format!("Canopy {}", env!("CARGO_PKG_VERSION"));
-        window
-            .wait_for_text("[data-testid=app-version]", &expected)
-            .await?;
-        let status = window
-            .find("[data-testid=session-status]")
-            .await?
-            .text()
-            .await?;
-        ensure!(
-            status == "Not signed in",
-            "the session status reads {status:?}"
-        );
-        let heading = window
-            .find("[data-testid=signed-out] h1")
-            .await?
-            .text()
-            .await?;
-        ensure!(
-            heading == "Welcome to Canopy",
-            "the heading reads {heading:?}"
-        );
-        let title = window.driver.title().await?;
-        ensure!(title == "Canopy", "the window title is {title:?}");
-        let shot = window.screenshot("signed-out").await?;
-        let size = std::fs::metadata(&shot)?.len();
-        ensure!(
-            size > 10_000,
-            "the screenshot {} is only {size} bytes",
-            shot.display()
-        );
-        Ok(())
-    }
-    .await;
-    window.close().await?;
-    result
+    window
+        .check("signed-out", async |window| {
+            let expected = format!("Canopy {}", env!("CARGO_PKG_VERSION"));
+            window
+                .wait_for_text("[data-testid=app-version]", &expected)
+                .await?;
+            let status = window
+                .find("[data-testid=session-status]")
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                status == "Not signed in",
+                "the session status reads {status:?}"
+            );
+            let heading = window
+                .find("[data-testid=signed-out] h1")
+                .await?
+                .text()
+                .await?;
+            ensure!(
+                heading == "Welcome to Canopy",
+                "the heading reads {heading:?}"
+            );
+            let title = window.driver.title().await?;
+            ensure!(title == "Canopy", "the window title is {title:?}");
+            let shot = window.screenshot("signed-out").await?;
+            let size = std::fs::metadata(&shot)?.len();
+            ensure!(
+                size > 10_000,
+                "the screenshot {} is only {size} bytes",
+                shot.display()
+            );
+            Ok(())
+        })
+        .await
 }
 
 /// The window may call the app's own listed commands only: a core command it
@@ -55,32 +54,31 @@ async fn window_shows_version_and_signed_out_screen() -> Result<()> {
 #[ignore = "drives the real window: run through `cargo xtask e2e`"]
 async fn window_is_locked_down() -> Result<()> {
     let window = AppWindow::open().await?;
-    let result = async {
-        window.find("[data-testid=app-version]").await?;
-        let allowed = invoke_outcome(&window, "app_info").await?;
-        ensure!(
-            allowed.starts_with("ok:"),
-            "app_info was refused: {allowed}"
-        );
-        let refused = invoke_outcome(&window, "plugin:app|version").await?;
-        ensure!(
-            refused.starts_with("error:"),
-            "a core command the window was not granted ran: {refused}"
-        );
-        let eval = window
-            .driver
-            .execute(
-                "try { return 'ran ' + window.eval('6 * 7'); } catch (e) { return 'blocked'; }",
-                vec![],
-            )
-            .await?
-            .convert::<String>()?;
-        ensure!(eval == "blocked", "eval was not blocked by the CSP: {eval}");
-        Ok(())
-    }
-    .await;
-    window.close().await?;
-    result
+    window
+        .check("locked-down", async |window| {
+            window.find("[data-testid=app-version]").await?;
+            let allowed = invoke_outcome(window, "app_info").await?;
+            ensure!(
+                allowed.starts_with("ok:"),
+                "app_info was refused: {allowed}"
+            );
+            let refused = invoke_outcome(window, "plugin:app|version").await?;
+            ensure!(
+                refused.starts_with("error:"),
+                "a core command the window was not granted ran: {refused}"
+            );
+            let eval = window
+                .driver
+                .execute(
+                    "try { return 'ran ' + window.eval('6 * 7'); } catch (e) { return 'blocked'; }",
+                    vec![],
+                )
+                .await?
+                .convert::<String>()?;
+            ensure!(eval == "blocked", "eval was not blocked by the CSP: {eval}");
+            Ok(())
+        })
+        .await
 }
 
 /// Call a command from inside the page; `ok:<json>` or `error:<text>`.

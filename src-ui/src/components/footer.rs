@@ -23,7 +23,6 @@ pub fn Footer(info: LocalResource<Result<AppInfo, ApiError>>) -> impl IntoView {
     view! {
         <footer class="footer">
             {line}
-            <span class="muted footer-right">"Encrypted on this device · pinned connection"</span>
         </footer>
     }
 }
