@@ -35,6 +35,10 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
     let display = Display::start()?;
     let driver = Driver::start(&display.name)?;
     let out = paths::e2e_out();
+    // Screenshots and failure evidence are from this run only.
+    if out.exists() {
+        std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
+    }
     let mut cmd = proc::cargo();
     cmd.args([
         "test",
