@@ -33,9 +33,16 @@ const TAURI_PACKAGES: &[&str] = &[
     "pkg-config",
 ];
 
-/// Extra packages for the end-to-end suite: a virtual X display, WebKit's
-/// WebDriver, and a font so the window renders text the same everywhere.
-const E2E_PACKAGES: &[&str] = &["xvfb", "webkit2gtk-driver", "fonts-dejavu-core"];
+/// Extra packages for the tests: a virtual X display, WebKit's
+/// WebDriver, a font so the window renders text the same everywhere, and
+/// curl and openssl, peers made elsewhere that check the server's TLS and pins.
+const E2E_PACKAGES: &[&str] = &[
+    "xvfb",
+    "webkit2gtk-driver",
+    "fonts-dejavu-core",
+    "curl",
+    "openssl",
+];
 
 pub fn ensure(purpose: Purpose) -> Result<()> {
     system_packages(purpose)?;

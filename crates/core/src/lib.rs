@@ -20,6 +20,7 @@ pub mod member;
 pub mod money;
 pub mod order;
 pub mod period;
+pub mod provisioning;
 pub mod rank;
 pub mod role;
 pub mod validate;

@@ -1,2 +1,10 @@
-//! The central server: auth, RBAC, sync API, commissions, audit, alerts.
-//! Empty until the "central server" issue fills it; see ARCHITECTURE.md.
+//! The central server: the only authority on who a user is and what they may
+//! see. Auth primitives (`auth`), configuration and TLS (`config`, `tls`), the
+//! HTTP API (`routes`, `server`) and the demo installation (`demo`).
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod routes;
+pub mod server;
+pub mod tls;

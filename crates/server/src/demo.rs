@@ -1,0 +1,156 @@
+//! The demo installation: a private CA, a server certificate for loopback,
+//! a backup key whose pin ships ahead of its use, and `demo.json` for the app.
+//! Files are reused when present, so the pins stay the same across restarts.
+
+use std::path::{Path, PathBuf};
+
+use canopy_core::provisioning::Provisioning;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+
+use crate::tls::spki_pin;
+
+/// Why the demo files could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot write or read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot make the demo certificates: {0}")]
+    Cert(#[from] rcgen::Error),
+    #[error("cannot write demo.json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The paths and pins of a demo directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoFiles {
+    pub dir: PathBuf,
+    /// The CA certificate clients trust (`ca.pem`).
+    pub ca_cert: PathBuf,
+    /// The server certificate chain (`server.pem`) and key (`server.key`).
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    /// A key kept for the next certificate (`backup.key`); only its pin is published.
+    pub backup_key: PathBuf,
+    /// Current pin first, then the backup's.
+    pub pins: [String; 2],
+}
+
+const CA_KEY: &str = "ca.key";
+const CA_CERT: &str = "ca.pem";
+const SERVER_KEY: &str = "server.key";
+const SERVER_CERT: &str = "server.pem";
+const BACKUP_KEY: &str = "backup.key";
+
+/// Make (or reuse) the demo CA, server certificate and backup key in `dir`.
+pub fn ensure_files(dir: &Path) -> Result<DemoFiles, DemoError> {
+    std::fs::create_dir_all(dir).map_err(|source| DemoError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let ca_key = load_or_make_key(&dir.join(CA_KEY))?;
+    let server_key = load_or_make_key(&dir.join(SERVER_KEY))?;
+    let backup_key = load_or_make_key(&dir.join(BACKUP_KEY))?;
+
+    let ca_params = ca_params()?;
+    let ca_cert_path = dir.join(CA_CERT);
+    let server_cert_path = dir.join(SERVER_CERT);
+    if !ca_cert_path.is_file() || !server_cert_path.is_file() {
+        let ca_cert = ca_params.self_signed(&ca_key)?;
+        let issuer = Issuer::new(ca_params, &ca_key);
+        let server_cert = server_params()?.signed_by(&server_key, &issuer)?;
+        write(&ca_cert_path, &ca_cert.pem(), false)?;
+        // The chain a client receives: the server certificate, then the CA's.
+        write(
+            &server_cert_path,
+            &format!("{}{}", server_cert.pem(), ca_cert.pem()),
+            false,
+        )?;
+    }
+    Ok(DemoFiles {
+        dir: dir.to_owned(),
+        ca_cert: ca_cert_path,
+        server_cert: server_cert_path,
+        server_key: dir.join(SERVER_KEY),
+        backup_key: dir.join(BACKUP_KEY),
+        pins: [spki_pin(&server_key), spki_pin(&backup_key)],
+    })
+}
+
+/// Write `DIR/demo.json`: the provisioning file the app loads.
+pub fn write_provisioning(files: &DemoFiles, server_url: &str) -> Result<Provisioning, DemoError> {
+    let path = files.dir.join("ca.pem");
+    let ca_pem = std::fs::read_to_string(&path).map_err(|source| DemoError::Io { path, source })?;
+    let provisioning = Provisioning {
+        company: "Canopy Demo Company".to_owned(),
+        server_url: server_url.to_owned(),
+        pins: files.pins.to_vec(),
+        ca_pem: Some(ca_pem),
+    };
+    let json = serde_json::to_string_pretty(&provisioning)?;
+    write(&files.dir.join("demo.json"), &json, false)?;
+    Ok(provisioning)
+}
+
+fn ca_params() -> Result<CertificateParams, DemoError> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Canopy Demo CA");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Canopy Demo Company");
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    Ok(params)
+}
+
+fn server_params() -> Result<CertificateParams, DemoError> {
+    let names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
+    let mut params = CertificateParams::new(names)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Canopy demo server");
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    Ok(params)
+}
+
+fn load_or_make_key(path: &Path) -> Result<KeyPair, DemoError> {
+    if path.is_file() {
+        let pem = std::fs::read_to_string(path).map_err(|source| DemoError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        return Ok(KeyPair::from_pem(&pem)?);
+    }
+    let key = KeyPair::generate()?;
+    write(path, &key.serialize_pem(), true)?;
+    Ok(key)
+}
+
+/// Write `text` to `path`; private keys are readable by their owner only.
+fn write(path: &Path, text: &str, private: bool) -> Result<(), DemoError> {
+    let io = |source| DemoError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = options.open(path).map_err(io)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)
+}
