@@ -5,7 +5,7 @@ fn main() {
     // Every command the UI may call; each gets an `allow-<name>` permission
     // that `capabilities/main.json` grants. A command missing here cannot be
     // invoked from the window at all.
-    const COMMANDS: &[&str] = &["app_info"];
+    const COMMANDS: &[&str] = &["app_info", "provisioning_status"];
 
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")

@@ -21,7 +21,10 @@ pub fn init_logging() {
 /// Build and run the app until its last window closes.
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
-        .manage(AppState::new())
-        .invoke_handler(tauri::generate_handler![commands::app::app_info])
+        .manage(AppState::from_env())
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::provisioning_status
+        ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

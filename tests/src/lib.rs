@@ -1,9 +1,10 @@
 //! Helpers for the end-to-end suites: open the real Canopy window through
 //! tauri-driver (started by `cargo xtask e2e`), find elements, save screenshots.
 //!
-//! The suites read three variables that xtask sets: `CANOPY_E2E_APP` (the app
-//! binary), `CANOPY_E2E_WEBDRIVER` (tauri-driver's URL) and `CANOPY_E2E_OUT`
-//! (where screenshots go).
+//! The suites read the variables that xtask sets: `CANOPY_E2E_APP` (the app
+//! binary), `CANOPY_E2E_WEBDRIVER` (tauri-driver's URL), `CANOPY_E2E_OUT`
+//! (where screenshots go) and `CANOPY_E2E_PROVISIONING` (the demo server's
+//! `demo.json`, which the app was started with).
 
 #[cfg(target_os = "linux")]
 pub mod screen;
@@ -13,6 +14,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use thirtyfour::prelude::*;
+
+/// The demo server's provisioning file the app was started with.
+pub fn demo_provisioning() -> Result<canopy_core::provisioning::Provisioning> {
+    let path = env("CANOPY_E2E_PROVISIONING")?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    serde_json::from_str(&text).with_context(|| format!("{path} is not a provisioning file"))
+}
 
 /// How long a screen may take to show what a test waits for.
 pub const SCREEN_TIMEOUT: Duration = Duration::from_secs(20);

@@ -5,12 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{paths, proc, setup};
+use crate::{demo, paths, proc, setup};
 
 /// `cargo xtask run`: set up, build, open the app and wait until it closes.
 pub fn run() -> Result<()> {
     let app = build_all()?;
-    proc::step("Opening Canopy");
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
@@ -21,8 +20,12 @@ pub fn run() -> Result<()> {
              Xvfb :99 -screen 0 1280x800x24 & DISPLAY=:99 cargo xtask run"
         );
     }
-    proc::info("close the window to stop");
+    let server = demo::start(&demo::dir())?;
+    demo::print_details(&server)?;
+    proc::step("Opening Canopy");
+    proc::info("close the window to stop the app and the demo server");
     let mut cmd = proc::command(&app.to_string_lossy());
+    cmd.env("CANOPY_PROVISIONING", &server.provisioning);
     proc::run(&mut cmd)
 }
 

@@ -3,13 +3,14 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::proc::Guard;
 use crate::test::Tally;
-use crate::{build, paths, proc, setup};
+use crate::{build, demo, paths, proc, setup};
 
 /// `cargo xtask e2e`: set up, build, run only the end-to-end suite.
 pub fn run_suite_only() -> Result<()> {
@@ -32,8 +33,10 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
         return Ok(());
     }
     proc::step("End-to-end suite: the real window under Xvfb, driven by tauri-driver");
+    let demo_dir = paths::target_dir().join("e2e-demo");
+    let server = demo::start(&demo_dir)?;
     let display = Display::start()?;
-    let driver = Driver::start(&display.name)?;
+    let driver = Driver::start(&display.name, &server.provisioning)?;
     let out = paths::e2e_out();
     // Screenshots and failure evidence are from this run only.
     if out.exists() {
@@ -54,11 +57,13 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
         "CANOPY_E2E_WEBDRIVER",
         format!("http://127.0.0.1:{}", driver.port),
     )
-    .env("CANOPY_E2E_OUT", &out);
+    .env("CANOPY_E2E_OUT", &out)
+    .env("CANOPY_E2E_PROVISIONING", &server.provisioning);
     let (ok, output) = proc::run_captured(&mut cmd)?;
     tally.add_output(&output);
     drop(driver);
     drop(display);
+    drop(server);
     if !ok {
         bail!(
             "the end-to-end suite failed (screenshots, if any, are in {})",
@@ -67,16 +72,6 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
     }
     proc::info(&format!("screenshots: {}", out.display()));
     Ok(())
-}
-
-/// A child process killed when dropped, so no Xvfb or driver outlives a run.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// A private Xvfb display on the first free number from :90.
@@ -128,7 +123,9 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(display: &str) -> Result<Self> {
+    /// The app it starts inherits its environment: the display and the
+    /// provisioning file of the demo server.
+    fn start(display: &str, provisioning: &Path) -> Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let native = which_webkit_driver()?;
@@ -142,6 +139,7 @@ impl Driver {
             &native,
         ])
         .env("DISPLAY", display)
+        .env("CANOPY_PROVISIONING", provisioning)
         // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer
         // would otherwise leave the window blank.
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")

@@ -4,6 +4,7 @@
 
 mod bench;
 mod build;
+mod demo;
 mod e2e;
 mod paths;
 mod proc;

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
 use anyhow::{Context, Result, bail};
@@ -137,4 +137,15 @@ pub fn on_path(program: &str) -> bool {
         let candidate = dir.join(program);
         candidate.is_file() || (cfg!(windows) && candidate.with_extension("exe").is_file())
     })
+}
+
+/// A child process killed when dropped, so no server, display or driver
+/// outlives the command that started it.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

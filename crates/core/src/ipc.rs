@@ -14,6 +14,22 @@ pub struct AppInfo {
     pub uptime_secs: u64,
 }
 
+/// Whether this device has been given its company's provisioning file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ProvisioningStatus {
+    /// No provisioning file was given.
+    Missing,
+    /// The file was read and is well-formed: what the person should check.
+    Loaded {
+        company: String,
+        server_url: String,
+        pins: Vec<String>,
+    },
+    /// The file could not be used; `message` says why.
+    Invalid { message: String },
+}
+
 /// The error every command returns: a stable machine-readable `code` for the
 /// UI to branch on and a `message` a person can read. Never carries secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

@@ -3,6 +3,9 @@
 //! requests, and peers made elsewhere (`curl --pinnedpubkey`, `openssl s_client`)
 //! checking the pins and the minimum TLS version.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::SocketAddr;
 use std::path::Path;
 

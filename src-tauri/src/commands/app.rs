@@ -1,7 +1,7 @@
 //! Commands about the app itself: its name, version and platform, shown in the
 //! window's header and the about box.
 
-use canopy_core::ipc::{AppInfo, CommandError};
+use canopy_core::ipc::{AppInfo, CommandError, ProvisioningStatus};
 use tauri::State;
 
 use crate::state::AppState;
@@ -19,4 +19,12 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, CommandError> {
         tauri_version: tauri::VERSION.to_owned(),
         uptime_secs: state.uptime_secs(),
     })
+}
+
+/// Which company's server this device is set up for, read at start-up from
+/// the provisioning file, so the person can check the address and the key
+/// fingerprints before trusting them.
+#[tauri::command]
+pub fn provisioning_status(state: State<'_, AppState>) -> Result<ProvisioningStatus, CommandError> {
+    Ok(state.provisioning().clone())
 }

@@ -1,0 +1,99 @@
+//! The embedded demo server for `run` and the end-to-end suite: builds
+//! `canopy-server`, starts `canopy-server demo` on a free loopback port and
+//! waits for the provisioning file it writes.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::proc::Guard;
+use crate::{paths, proc};
+
+/// A running demo server; stopped when dropped.
+pub struct DemoServer {
+    /// `demo.json`: the server's URL, its pins and its CA, for the app.
+    pub provisioning: PathBuf,
+    _process: Guard,
+}
+
+/// Build and start the demo server with its files in `dir`.
+pub fn start(dir: &Path) -> Result<DemoServer> {
+    proc::step("Starting the demo server (canopy-server demo)");
+    proc::run(proc::cargo().args(["build", "--package", "canopy-server"]))?;
+    let name = if cfg!(windows) {
+        "canopy-server.exe"
+    } else {
+        "canopy-server"
+    };
+    let binary = paths::target_dir().join("debug").join(name);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let provisioning = dir.join("demo.json");
+    // The server rewrites it once it listens, with the port it got.
+    if provisioning.exists() {
+        std::fs::remove_file(&provisioning)
+            .with_context(|| format!("cannot remove the old {}", provisioning.display()))?;
+    }
+    let mut cmd = proc::command(&binary.to_string_lossy());
+    cmd.args(["demo", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::null());
+    proc::info(&format!(
+        "$ {} demo --listen 127.0.0.1:0 --dir {}",
+        binary.display(),
+        dir.display()
+    ));
+    let mut process = Guard(cmd.spawn().context("cannot start canopy-server")?);
+    let start = Instant::now();
+    while !provisioning.is_file() {
+        if let Some(status) = process.0.try_wait()? {
+            bail!("canopy-server demo exited before it was ready ({status})");
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!(
+                "canopy-server demo did not write {} within 30 s",
+                provisioning.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(DemoServer {
+        provisioning,
+        _process: process,
+    })
+}
+
+/// Where `run` keeps the demo's CA, keys and provisioning file between runs,
+/// so the pins a person may have noted stay the same.
+pub fn dir() -> PathBuf {
+    paths::cache_dir().join("demo")
+}
+
+/// Print what a person needs to try the demo.
+pub fn print_details(server: &DemoServer) -> Result<()> {
+    let text = std::fs::read_to_string(&server.provisioning)
+        .with_context(|| format!("cannot read {}", server.provisioning.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", server.provisioning.display()))?;
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+            .to_owned()
+    };
+    proc::info(&format!("company:   {}", field("company")));
+    proc::info(&format!("server:    {}", field("server_url")));
+    if let Some(pins) = json.get("pins").and_then(|p| p.as_array()) {
+        for (index, pin) in pins.iter().enumerate() {
+            let role = if index == 0 { "current" } else { "backup" };
+            proc::info(&format!("pin ({role}): {}", pin.as_str().unwrap_or("?")));
+        }
+    }
+    proc::info(&format!(
+        "provisioning file: {}",
+        server.provisioning.display()
+    ));
+    proc::info("demo accounts are created once the server's accounts land (issue: central server)");
+    Ok(())
+}
