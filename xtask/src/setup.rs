@@ -35,13 +35,15 @@ const TAURI_PACKAGES: &[&str] = &[
 
 /// Extra packages for the tests: a virtual X display, WebKit's
 /// WebDriver, a font so the window renders text the same everywhere, and
-/// curl and openssl, peers made elsewhere that check the server's TLS and pins.
+/// curl, openssl and oathtool, peers made elsewhere that check the server's
+/// TLS, its pins and its TOTP codes.
 const E2E_PACKAGES: &[&str] = &[
     "xvfb",
     "webkit2gtk-driver",
     "fonts-dejavu-core",
     "curl",
     "openssl",
+    "oathtool",
 ];
 
 pub fn ensure(purpose: Purpose) -> Result<()> {
