@@ -91,9 +91,12 @@ mod tests {
         assert_eq!(file().validate(), Ok(()));
     }
 
+    /// Makes one mistake in a good file.
+    type Spoil = fn(&mut Provisioning);
+
     #[test]
     fn each_mistake_has_its_message() {
-        let cases: [(fn(&mut Provisioning), &str); 5] = [
+        let cases: [(Spoil, &str); 5] = [
             (
                 |p| p.server_url = "http://127.0.0.1:8443".to_owned(),
                 "The server address must start with https://",
