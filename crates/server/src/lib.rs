@@ -7,4 +7,5 @@ pub mod config;
 pub mod demo;
 pub mod routes;
 pub mod server;
+pub mod storage;
 pub mod tls;

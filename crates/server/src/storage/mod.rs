@@ -1,0 +1,298 @@
+//! The server's storage, behind the object-safe [`Storage`] trait so handlers never know the
+//! database: SQLite now ([`sqlite`]), PostgreSQL later, chosen at start-up by [`open`].
+//!
+//! Conventions every backend keeps:
+//! - Instants are UTC unix seconds in the database (`INTEGER`/`BIGINT`) and
+//!   [`OffsetDateTime`] in Rust; sub-second precision and the offset are not kept. Dates
+//!   (join date, birth date) are `YYYY-MM-DD` text.
+//! - The caller passes `now`, so tests and several server instances agree on time.
+//! - Security state (sessions, tokens, used TOTP steps, throttling counters) lives only in
+//!   the database; every call that changes several rows does so in one transaction.
+
+pub mod audit;
+mod error;
+mod records;
+pub mod sqlite;
+pub mod throttle;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use canopy_core::{AccountId, MemberId, Order, OrderId, PersonalDetails, Role};
+use time::OffsetDateTime;
+
+pub use error::{BackendError, Conflict, StorageError};
+pub use records::{
+    AccessGrant, AccountRecord, AuditRecord, DeviceId, DeviceRecord, FamilyId, IssuedToken,
+    MemberRecord, MfaRecord, NewAccount, NewAuditEvent, NewDevice, NewMember, NewSession,
+    RefreshRefusal, RefreshRotation, RefreshTokenRecord, RevokeReason, RotateOutcome,
+    SessionRecord, SignInAttempt, SignInOutcome, SignInRecord, TokenHash, Tree,
+};
+pub use throttle::{ThrottleKey, ThrottlePolicy, ThrottleState, ThrottleStatus};
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The key an account's email is unique by and found by, whatever the backend: trimmed,
+/// lowercased (full Unicode) and NFC, so `Zoë@X.de` typed either way finds the account.
+pub fn email_key(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    email.trim().to_lowercase().nfc().collect()
+}
+
+/// Everything the server keeps. Methods returning `Result<()>` on a single row report
+/// [`StorageError::NotFound`] when the row does not exist.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    // --- Accounts -------------------------------------------------------------------
+
+    /// [`Conflict::EmailTaken`] if the email matches another account's, ignoring case.
+    async fn create_account(&self, new: NewAccount, now: OffsetDateTime) -> Result<AccountRecord>;
+    /// Matches on [`email_key`]: case and Unicode form are ignored.
+    async fn find_account_by_email(&self, email: &str) -> Result<Option<AccountRecord>>;
+    async fn find_account(&self, id: AccountId) -> Result<Option<AccountRecord>>;
+    /// A new password: stores the hash, bumps `password_changed_at` and revokes every
+    /// session of the account except `keep` (the one making the change), in one
+    /// transaction. Returns how many sessions were revoked.
+    async fn change_password(
+        &self,
+        id: AccountId,
+        password_hash: String,
+        keep: Option<FamilyId>,
+        now: OffsetDateTime,
+    ) -> Result<u64>;
+    /// The same password re-hashed with stronger parameters: no session is touched.
+    async fn update_password_hash(&self, id: AccountId, password_hash: String) -> Result<()>;
+    /// Sets the sealed TOTP secret and whether MFA is on. A different secret forgets the
+    /// last used step. Enabling without a secret is [`StorageError::Invalid`].
+    async fn set_mfa(
+        &self,
+        id: AccountId,
+        sealed_secret: Option<Vec<u8>>,
+        enabled: bool,
+    ) -> Result<()>;
+    /// The TOTP replay guard: records `step` only if it is newer than the last accepted
+    /// one (compare-and-set). `false` means a replayed or older code.
+    async fn accept_totp_step(&self, id: AccountId, step: i64) -> Result<bool>;
+    /// Disabling also revokes every session at once.
+    async fn set_account_disabled(
+        &self,
+        id: AccountId,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    async fn set_role(&self, id: AccountId, role: Role) -> Result<()>;
+
+    // --- Recovery codes ---------------------------------------------------------------
+
+    /// Replaces every recovery code of the account (used or not) with these.
+    async fn replace_recovery_codes(&self, id: AccountId, hashes: Vec<TokenHash>) -> Result<()>;
+    /// Marks an unused code as used; `false` if no unused code has this hash.
+    async fn consume_recovery_code(
+        &self,
+        id: AccountId,
+        hash: TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    async fn count_unused_recovery_codes(&self, id: AccountId) -> Result<u32>;
+
+    // --- Devices ----------------------------------------------------------------------
+
+    async fn register_device(&self, new: NewDevice, now: OffsetDateTime) -> Result<DeviceRecord>;
+    /// Newest first, revoked ones included.
+    async fn list_devices(&self, account: AccountId) -> Result<Vec<DeviceRecord>>;
+    async fn find_device(&self, id: DeviceId) -> Result<Option<DeviceRecord>>;
+    async fn touch_device(&self, id: DeviceId, now: OffsetDateTime) -> Result<()>;
+    /// Revokes the device, its sessions and their tokens in one transaction. `false` if it
+    /// was already revoked. The caller checks who owns it.
+    async fn revoke_device(&self, id: DeviceId, now: OffsetDateTime) -> Result<bool>;
+
+    // --- Sessions and tokens -------------------------------------------------------------
+
+    /// Opens a session (refresh-token family) with its first refresh and access tokens. The
+    /// device must belong to the account and be live, and the account enabled.
+    async fn create_session(&self, new: NewSession, now: OffsetDateTime) -> Result<SessionRecord>;
+    async fn find_refresh_token(&self, hash: TokenHash) -> Result<Option<RefreshTokenRecord>>;
+    /// Rotates atomically: an unused token of a live session is marked used and the new pair
+    /// stored; an already used one revokes its whole session ([`RotateOutcome::ReuseDetected`]).
+    async fn rotate_refresh_token(
+        &self,
+        rotation: RefreshRotation,
+        now: OffsetDateTime,
+    ) -> Result<RotateOutcome>;
+    /// The grant of an access token that is unexpired and unrevoked, in a live session, on
+    /// a live device, of an enabled account; `None` otherwise.
+    async fn find_access_token(
+        &self,
+        hash: TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccessGrant>>;
+    /// Records a second factor proven within this session (for admin step-up).
+    async fn record_step_up(&self, family: FamilyId, now: OffsetDateTime) -> Result<()>;
+    /// `false` if it was already revoked.
+    async fn revoke_session(
+        &self,
+        family: FamilyId,
+        reason: RevokeReason,
+        now: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Revokes every live session of the account except `keep`; returns how many.
+    async fn revoke_sessions_except(
+        &self,
+        account: AccountId,
+        keep: Option<FamilyId>,
+        reason: RevokeReason,
+        now: OffsetDateTime,
+    ) -> Result<u64>;
+
+    // --- Sign-in history ----------------------------------------------------------------
+
+    async fn record_sign_in(&self, attempt: SignInAttempt) -> Result<SignInRecord>;
+    /// Newest first.
+    async fn recent_sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<SignInRecord>>;
+    /// Whether the account ever signed in successfully from this IP (for "new IP" alerts).
+    async fn has_signed_in_from(&self, account: AccountId, ip: IpAddr) -> Result<bool>;
+
+    // --- Throttling -----------------------------------------------------------------------
+
+    /// Counts a failure against each key and returns their new state; the delays follow
+    /// `policy`. One transaction for all keys.
+    async fn record_failure(
+        &self,
+        keys: Vec<ThrottleKey>,
+        policy: ThrottlePolicy,
+        now: OffsetDateTime,
+    ) -> Result<ThrottleStatus>;
+    /// Forgets the failures of these keys (e.g. the account on this device after a
+    /// successful sign-in; never the IP, or one good account would reset an attacker's IP).
+    async fn record_success(&self, keys: Vec<ThrottleKey>) -> Result<()>;
+    async fn throttle_status(
+        &self,
+        keys: Vec<ThrottleKey>,
+        policy: ThrottlePolicy,
+        now: OffsetDateTime,
+    ) -> Result<ThrottleStatus>;
+
+    // --- Genealogy and orders -------------------------------------------------------------
+
+    /// Inserts members (with their personal details) in one transaction, in any order: a
+    /// sponsor or placement parent may come later in the batch. Returns how many.
+    async fn insert_members(&self, members: Vec<NewMember>) -> Result<u64>;
+    async fn find_member(&self, id: MemberId) -> Result<Option<MemberRecord>>;
+    async fn find_member_personal(&self, id: MemberId) -> Result<Option<PersonalDetails>>;
+    /// Members enrolled by `sponsor`, by id, after `after` (keyset paging).
+    async fn list_enrollees(
+        &self,
+        sponsor: MemberId,
+        after: Option<MemberId>,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>>;
+    /// How many members are below `root` in `tree` (not counting `root`).
+    async fn count_downline(&self, root: MemberId, tree: Tree) -> Result<u64>;
+    /// Inserts orders with their lines in one transaction; every line must be in its
+    /// order's currency. Returns how many orders.
+    async fn insert_orders(&self, orders: Vec<Order>) -> Result<u64>;
+    async fn find_order(&self, id: OrderId) -> Result<Option<Order>>;
+
+    // --- Audit ----------------------------------------------------------------------------
+
+    /// Appends an event, chaining its hash to the previous one.
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditRecord>;
+    /// Events with `seq > after`, in order, at most `limit`.
+    async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+}
+
+/// Opens (and migrates) the storage a database URL names:
+/// `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or `sqlite::memory:`.
+/// PostgreSQL URLs are recognised and refused until that backend exists. The URL is never
+/// echoed in errors, since a real one may hold a password.
+pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
+    match parse_url(url)? {
+        Location::SqliteMemory => Ok(Arc::new(sqlite::SqliteStorage::open_in_memory().await?)),
+        Location::SqliteFile(path) => Ok(Arc::new(
+            sqlite::SqliteStorage::open(path, sqlite::Options::default()).await?,
+        )),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Location {
+    SqliteMemory,
+    SqliteFile(std::path::PathBuf),
+}
+
+fn parse_url(url: &str) -> Result<Location> {
+    let url = url.trim();
+    if url == "sqlite::memory:" {
+        return Ok(Location::SqliteMemory);
+    }
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() || path == "/" {
+            return Err(StorageError::Unsupported(
+                "the sqlite:// database URL has no file path".to_owned(),
+            ));
+        }
+        return Ok(Location::SqliteFile(path.into()));
+    }
+    let scheme = url.split_once(':').map_or("", |(s, _)| s);
+    if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
+        return Err(StorageError::Unsupported(
+            "PostgreSQL storage is not supported yet; use a sqlite:// database URL".to_owned(),
+        ));
+    }
+    Err(StorageError::Unsupported(
+        "unknown database URL; expected sqlite:///path/to/file.db or sqlite::memory:".to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_keys_ignore_case_and_unicode_form() {
+        let cases = [
+            (" Zoë@Example.DE ", "zoë@example.de"),
+            ("ZOE\u{308}@example.de", "zoë@example.de"),
+            ("İlker@example.tr", "i\u{307}lker@example.tr"),
+        ];
+        for (email, key) in cases {
+            assert_eq!(email_key(email), key, "{email}");
+        }
+    }
+
+    #[test]
+    fn database_urls() {
+        let cases: [(&str, Result<Location, &str>); 7] = [
+            ("sqlite::memory:", Ok(Location::SqliteMemory)),
+            (
+                "sqlite:///var/lib/canopy/canopy.db",
+                Ok(Location::SqliteFile("/var/lib/canopy/canopy.db".into())),
+            ),
+            (
+                "sqlite://data/canopy.db",
+                Ok(Location::SqliteFile("data/canopy.db".into())),
+            ),
+            (
+                "sqlite://",
+                Err("the sqlite:// database URL has no file path"),
+            ),
+            (
+                "postgres://canopy:hunter2@db/canopy",
+                Err("PostgreSQL storage is not supported yet; use a sqlite:// database URL"),
+            ),
+            (
+                "postgresql://db/canopy",
+                Err("PostgreSQL storage is not supported yet; use a sqlite:// database URL"),
+            ),
+            (
+                "mysql://db",
+                Err("unknown database URL; expected sqlite:///path/to/file.db or sqlite::memory:"),
+            ),
+        ];
+        for (url, expected) in cases {
+            let got = parse_url(url).map_err(|e| e.to_string());
+            assert_eq!(got, expected.map_err(str::to_owned), "{url}");
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! The SQLite implementation of [`Storage`]: one writer connection and a few read-only
+//! readers on a WAL database, every call run on tokio's blocking pool in one transaction.
+//!
+//! Writes go through the single writer with `BEGIN IMMEDIATE`, which serialises them within
+//! this process and (through SQLite's lock and the busy timeout) across processes, so each
+//! compare-and-set below is atomic. Readers see a consistent snapshot per call.
+
+mod accounts;
+mod audit;
+mod convert;
+mod members;
+mod migrate;
+mod security;
+mod sessions;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use canopy_core::{AccountId, MemberId, Order, OrderId, PersonalDetails, Role};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use time::OffsetDateTime;
+
+use super::{
+    AccessGrant, AccountRecord, AuditRecord, DeviceId, DeviceRecord, FamilyId, MemberRecord,
+    NewAccount, NewAuditEvent, NewDevice, NewMember, NewSession, RefreshRotation,
+    RefreshTokenRecord, Result, RevokeReason, RotateOutcome, SessionRecord, SignInAttempt,
+    SignInRecord, Storage, StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash,
+    Tree,
+};
+
+/// How to open a database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Read-only connections besides the writer (0 sends reads to the writer too).
+    pub readers: usize,
+    /// How long a statement waits for another process's lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            readers: 2,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Storage in one SQLite database. Cheap to clone; clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// A panic inside a call leaves its transaction rolled back (rusqlite rolls back on drop),
+/// so the connection behind a poisoned lock is still sound to use.
+fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    // FULL: a committed sign-in, revocation or audit event survives a power cut too.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database file, switches it to WAL and migrates it.
+    pub async fn open(path: impl Into<PathBuf>, options: Options) -> Result<Self> {
+        let path = path.into();
+        blocking(move || Self::open_blocking(&path, options)).await
+    }
+
+    /// A private in-memory database (one connection), for tests and throwaway demos.
+    pub async fn open_in_memory() -> Result<Self> {
+        blocking(|| {
+            let mut writer = Connection::open_in_memory()?;
+            configure(&writer, Duration::from_secs(5))?;
+            migrate::migrate(&mut writer)?;
+            Ok(Self::from_connections(writer, Vec::new()))
+        })
+        .await
+    }
+
+    fn open_blocking(path: &Path, options: Options) -> Result<Self> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer, options.busy_timeout)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Unsupported(format!(
+                "the database file can't use write-ahead logging (journal mode {mode})"
+            )));
+        }
+        migrate::migrate(&mut writer)?;
+        let readers = (0..options.readers)
+            .map(|_| {
+                let reader = Connection::open(path)?;
+                configure(&reader, options.busy_timeout)?;
+                // A reader that tries to write is a bug; make it fail loudly.
+                reader.pragma_update(None, "query_only", true)?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::from_connections(writer, readers))
+    }
+
+    fn from_connections(writer: Connection, readers: Vec<Mutex<Connection>>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The schema version this build migrates to.
+    pub fn schema_version() -> i64 {
+        migrate::latest_version()
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer; commits if it returns Ok.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot) on a reader.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let mutex = if inner.readers.is_empty() {
+                &inner.writer
+            } else {
+                let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
+                let n = inner.readers.len();
+                // Take the first idle reader from a rotating start, else wait for one.
+                (0..n)
+                    .map(|i| &inner.readers[(start + i) % n])
+                    .find(|m| m.try_lock().is_ok())
+                    .unwrap_or(&inner.readers[start % n])
+            };
+            let mut conn = lock(mutex);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx)?;
+            tx.rollback()?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(StorageError::backend)?
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn create_account(&self, new: NewAccount, now: OffsetDateTime) -> Result<AccountRecord> {
+        self.write(move |tx| accounts::create(tx, &new, now)).await
+    }
+
+    async fn find_account_by_email(&self, email: &str) -> Result<Option<AccountRecord>> {
+        let key = super::email_key(email);
+        self.read(move |tx| accounts::find_by_email_key(tx, &key))
+            .await
+    }
+
+    async fn find_account(&self, id: AccountId) -> Result<Option<AccountRecord>> {
+        self.read(move |tx| accounts::find(tx, id)).await
+    }
+
+    async fn change_password(
+        &self,
+        id: AccountId,
+        password_hash: String,
+        keep: Option<FamilyId>,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        self.write(move |tx| accounts::change_password(tx, id, &password_hash, keep, now))
+            .await
+    }
+
+    async fn update_password_hash(&self, id: AccountId, password_hash: String) -> Result<()> {
+        self.write(move |tx| accounts::update_password_hash(tx, id, &password_hash))
+            .await
+    }
+
+    async fn set_mfa(
+        &self,
+        id: AccountId,
+        sealed_secret: Option<Vec<u8>>,
+        enabled: bool,
+    ) -> Result<()> {
+        self.write(move |tx| accounts::set_mfa(tx, id, sealed_secret.as_deref(), enabled))
+            .await
+    }
+
+    async fn accept_totp_step(&self, id: AccountId, step: i64) -> Result<bool> {
+        self.write(move |tx| accounts::accept_totp_step(tx, id, step))
+            .await
+    }
+
+    async fn set_account_disabled(
+        &self,
+        id: AccountId,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.write(move |tx| accounts::set_disabled(tx, id, disabled, now))
+            .await
+    }
+
+    async fn set_role(&self, id: AccountId, role: Role) -> Result<()> {
+        self.write(move |tx| accounts::set_role(tx, id, role)).await
+    }
+
+    async fn replace_recovery_codes(&self, id: AccountId, hashes: Vec<TokenHash>) -> Result<()> {
+        self.write(move |tx| accounts::replace_recovery_codes(tx, id, &hashes))
+            .await
+    }
+
+    async fn consume_recovery_code(
+        &self,
+        id: AccountId,
+        hash: TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        self.write(move |tx| accounts::consume_recovery_code(tx, id, hash, now))
+            .await
+    }
+
+    async fn count_unused_recovery_codes(&self, id: AccountId) -> Result<u32> {
+        self.read(move |tx| accounts::count_unused_recovery_codes(tx, id))
+            .await
+    }
+
+    async fn register_device(&self, new: NewDevice, now: OffsetDateTime) -> Result<DeviceRecord> {
+        self.write(move |tx| accounts::register_device(tx, &new, now))
+            .await
+    }
+
+    async fn list_devices(&self, account: AccountId) -> Result<Vec<DeviceRecord>> {
+        self.read(move |tx| accounts::list_devices(tx, account))
+            .await
+    }
+
+    async fn find_device(&self, id: DeviceId) -> Result<Option<DeviceRecord>> {
+        self.read(move |tx| accounts::find_device(tx, id)).await
+    }
+
+    async fn touch_device(&self, id: DeviceId, now: OffsetDateTime) -> Result<()> {
+        self.write(move |tx| accounts::touch_device(tx, id, now))
+            .await
+    }
+
+    async fn revoke_device(&self, id: DeviceId, now: OffsetDateTime) -> Result<bool> {
+        self.write(move |tx| accounts::revoke_device(tx, id, now))
+            .await
+    }
+
+    async fn create_session(&self, new: NewSession, now: OffsetDateTime) -> Result<SessionRecord> {
+        self.write(move |tx| sessions::create(tx, &new, now)).await
+    }
+
+    async fn find_refresh_token(&self, hash: TokenHash) -> Result<Option<RefreshTokenRecord>> {
+        self.read(move |tx| sessions::find_refresh(tx, hash)).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        rotation: RefreshRotation,
+        now: OffsetDateTime,
+    ) -> Result<RotateOutcome> {
+        self.write(move |tx| sessions::rotate(tx, &rotation, now))
+            .await
+    }
+
+    async fn find_access_token(
+        &self,
+        hash: TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccessGrant>> {
+        self.read(move |tx| sessions::find_access(tx, hash, now))
+            .await
+    }
+
+    async fn record_step_up(&self, family: FamilyId, now: OffsetDateTime) -> Result<()> {
+        self.write(move |tx| sessions::record_step_up(tx, family, now))
+            .await
+    }
+
+    async fn revoke_session(
+        &self,
+        family: FamilyId,
+        reason: RevokeReason,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        self.write(move |tx| sessions::revoke(tx, family, reason, now))
+            .await
+    }
+
+    async fn revoke_sessions_except(
+        &self,
+        account: AccountId,
+        keep: Option<FamilyId>,
+        reason: RevokeReason,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        self.write(move |tx| sessions::revoke_for_account(tx, account, keep, reason, now))
+            .await
+    }
+
+    async fn record_sign_in(&self, attempt: SignInAttempt) -> Result<SignInRecord> {
+        self.write(move |tx| security::record_sign_in(tx, &attempt))
+            .await
+    }
+
+    async fn recent_sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<SignInRecord>> {
+        self.read(move |tx| security::recent_sign_ins(tx, account, limit))
+            .await
+    }
+
+    async fn has_signed_in_from(&self, account: AccountId, ip: IpAddr) -> Result<bool> {
+        self.read(move |tx| security::has_signed_in_from(tx, account, ip))
+            .await
+    }
+
+    async fn record_failure(
+        &self,
+        keys: Vec<ThrottleKey>,
+        policy: ThrottlePolicy,
+        now: OffsetDateTime,
+    ) -> Result<ThrottleStatus> {
+        self.write(move |tx| security::record_failure(tx, &keys, &policy, now))
+            .await
+    }
+
+    async fn record_success(&self, keys: Vec<ThrottleKey>) -> Result<()> {
+        self.write(move |tx| security::record_success(tx, &keys))
+            .await
+    }
+
+    async fn throttle_status(
+        &self,
+        keys: Vec<ThrottleKey>,
+        policy: ThrottlePolicy,
+        now: OffsetDateTime,
+    ) -> Result<ThrottleStatus> {
+        self.read(move |tx| security::throttle_status(tx, &keys, &policy, now))
+            .await
+    }
+
+    async fn insert_members(&self, members: Vec<NewMember>) -> Result<u64> {
+        self.write(move |tx| members::insert_members(tx, &members))
+            .await
+    }
+
+    async fn find_member(&self, id: MemberId) -> Result<Option<MemberRecord>> {
+        self.read(move |tx| members::find_member(tx, id)).await
+    }
+
+    async fn find_member_personal(&self, id: MemberId) -> Result<Option<PersonalDetails>> {
+        self.read(move |tx| members::find_personal(tx, id)).await
+    }
+
+    async fn list_enrollees(
+        &self,
+        sponsor: MemberId,
+        after: Option<MemberId>,
+        limit: u32,
+    ) -> Result<Vec<MemberRecord>> {
+        self.read(move |tx| members::list_enrollees(tx, sponsor, after, limit))
+            .await
+    }
+
+    async fn count_downline(&self, root: MemberId, tree: Tree) -> Result<u64> {
+        self.read(move |tx| members::count_downline(tx, root, tree))
+            .await
+    }
+
+    async fn insert_orders(&self, orders: Vec<Order>) -> Result<u64> {
+        self.write(move |tx| members::insert_orders(tx, &orders))
+            .await
+    }
+
+    async fn find_order(&self, id: OrderId) -> Result<Option<Order>> {
+        self.read(move |tx| members::find_order(tx, id)).await
+    }
+
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditRecord> {
+        self.write(move |tx| audit::append(tx, &event)).await
+    }
+
+    async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
+        self.read(move |tx| audit::list(tx, after, limit)).await
+    }
+}

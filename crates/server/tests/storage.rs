@@ -1,0 +1,676 @@
+//! The storage layer against a real SQLite file in a temp dir: migrations, accounts, MFA
+//! replay guard, recovery codes, sessions and revocation, throttling, audit, genealogy.
+
+// The helpers outside `#[test]` fns unwrap too: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use canopy_core::{
+    AccountId, CountryCode, Currency, CustomerId, Email, MemberId, MemberNumber, MemberStatus,
+    Money, Order, OrderId, OrderLine, OrderStatus, PersonName, PersonalDetails, Placement,
+    Position, Pv, RankLevel, Role, Sku,
+};
+use canopy_server::storage::audit::{AuditChainError, verify_chain};
+use canopy_server::storage::{
+    self, AccountRecord, Conflict, DeviceId, DeviceRecord, IssuedToken, MemberRecord, NewAccount,
+    NewAuditEvent, NewDevice, NewMember, NewSession, RefreshRefusal, RefreshRotation, RevokeReason,
+    RotateOutcome, SessionRecord, SignInAttempt, SignInOutcome, Storage, StorageError, ThrottleKey,
+    ThrottlePolicy, TokenHash, Tree,
+};
+use serde_json::json;
+use tempfile::TempDir;
+use time::{Duration, OffsetDateTime};
+
+const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+
+/// `T0 + secs`: every test speaks in seconds after T0.
+fn at(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(T0 + secs).unwrap()
+}
+
+fn hash(n: u8) -> TokenHash {
+    TokenHash([n; 32])
+}
+
+fn token(n: u8, expires: i64) -> IssuedToken {
+    IssuedToken {
+        hash: hash(n),
+        expires_at: at(expires),
+    }
+}
+
+fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// A storage on a fresh file, plus shortcuts that keep the tests readable.
+struct H {
+    s: Arc<dyn Storage>,
+    path: PathBuf,
+    _dir: TempDir,
+}
+
+impl H {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("canopy.db");
+        let s = storage::open(&url(&path)).await.unwrap();
+        Self { s, path, _dir: dir }
+    }
+
+    async fn reopen(&mut self) {
+        self.s = storage::open(&url(&self.path)).await.unwrap();
+    }
+
+    async fn account(&self, email: &str) -> AccountRecord {
+        let new = NewAccount {
+            email: Email::parse(email).unwrap(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+            role: Role::Distributor,
+            member: None,
+        };
+        self.s.create_account(new, at(0)).await.unwrap()
+    }
+
+    async fn device(&self, account: AccountId, key: u8) -> DeviceRecord {
+        let name = format!("Laptop {key}");
+        let new = NewDevice {
+            account,
+            name,
+            public_key: [key; 32],
+        };
+        self.s.register_device(new, at(0)).await.unwrap()
+    }
+
+    /// A session on `device` whose refresh token is `hash(refresh)` and access `hash(access)`.
+    async fn session(&self, device: &DeviceRecord, refresh: u8, access: u8) -> SessionRecord {
+        let new = NewSession {
+            account: device.account,
+            device: device.id,
+            mfa_verified: true,
+            refresh: token(refresh, 86_400),
+            access: token(access, 900),
+        };
+        self.s.create_session(new, at(0)).await.unwrap()
+    }
+
+    /// Whether each access token `hash(n)` is live at `secs`.
+    async fn live(&self, access: &[u8], secs: i64) -> Vec<bool> {
+        let mut out = Vec::new();
+        for &n in access {
+            let grant = self.s.find_access_token(hash(n), at(secs)).await;
+            out.push(grant.unwrap().is_some());
+        }
+        out
+    }
+
+    async fn rotate(&self, presented: u8, refresh: u8, access: u8, secs: i64) -> RotateOutcome {
+        let rotation = RefreshRotation {
+            presented: hash(presented),
+            refresh: token(refresh, 2 * 86_400),
+            access: token(access, 1_000),
+        };
+        self.s
+            .rotate_refresh_token(rotation, at(secs))
+            .await
+            .unwrap()
+    }
+
+    fn raw(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(&self.path).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn migrates_an_empty_file_once_in_wal_mode() {
+    let mut h = H::new().await;
+    h.reopen().await;
+    let conn = h.raw();
+    let one = |sql: &str| -> String { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+    let versions = one("SELECT group_concat(version) FROM schema_migrations");
+    assert_eq!(versions, "1,2,3", "each migration applied once");
+    assert_eq!(one("PRAGMA journal_mode"), "wal");
+    let tables = one(
+        "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table' \
+         AND name IN ('members', 'member_personal', 'accounts', 'audit_events')",
+    );
+    assert_eq!(tables.split(',').count(), 4, "{tables}");
+}
+
+#[tokio::test]
+async fn database_urls_pick_the_backend() {
+    let memory = storage::open("sqlite::memory:").await.unwrap();
+    let nobody = memory.find_account(AccountId::new(1)).await.unwrap();
+    assert!(nobody.is_none());
+    let error = storage::open("postgres://canopy:secret@db/canopy").await;
+    assert_eq!(
+        error.err().unwrap().to_string(),
+        "PostgreSQL storage is not supported yet; use a sqlite:// database URL"
+    );
+}
+
+#[tokio::test]
+async fn accounts_are_found_by_email_ignoring_case_and_emails_are_unique() {
+    let h = H::new().await;
+    let (s, created) = (&h.s, h.account("Zoë.Müller@Example.com").await);
+    assert_eq!(created.email.as_str(), "Zoë.Müller@example.com");
+    assert_eq!(created.password_changed_at, at(0));
+    assert!(!created.mfa.enabled);
+
+    let cases = [
+        ("Zoë.Müller@example.com", true),
+        ("zoë.müller@EXAMPLE.COM", true),
+        (" ZOË.MÜLLER@example.com ", true),
+        ("ZOE\u{308}.MU\u{308}LLER@example.com", true),
+        ("zoe.muller@example.com", false),
+    ];
+    for (lookup, found) in cases {
+        let account = s.find_account_by_email(lookup).await.unwrap();
+        let expected = found.then_some(created.id);
+        assert_eq!(account.map(|a| a.id), expected, "{lookup}");
+    }
+
+    let duplicate = NewAccount {
+        email: Email::parse("ZOË.müller@example.COM").unwrap(),
+        password_hash: "x".to_owned(),
+        role: Role::Admin,
+        member: None,
+    };
+    let error = s.create_account(duplicate, at(1)).await.unwrap_err();
+    assert!(matches!(
+        error,
+        StorageError::Conflict(Conflict::EmailTaken)
+    ));
+    assert_eq!(
+        error.to_string(),
+        "an account with this email address already exists"
+    );
+
+    s.set_role(created.id, Role::Manager).await.unwrap();
+    let found = s.find_account(created.id).await.unwrap().unwrap();
+    assert_eq!(found.role, Role::Manager);
+    let missing = s.set_role(AccountId::new(999), Role::Admin).await;
+    assert!(missing.unwrap_err().is_not_found());
+}
+
+#[tokio::test]
+async fn totp_steps_are_accepted_once_and_only_forwards() {
+    let h = H::new().await;
+    let (s, id) = (&h.s, h.account("totp@example.com").await.id);
+    let error = s.set_mfa(id, None, true).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "two-step sign-in can't be on without a secret"
+    );
+    s.set_mfa(id, Some(vec![1; 48]), true).await.unwrap();
+
+    let cases = [
+        (100, true),
+        (100, false),
+        (99, false),
+        (101, true),
+        (103, true),
+        (102, false),
+    ];
+    for (step, accepted) in cases {
+        let got = s.accept_totp_step(id, step).await.unwrap();
+        assert_eq!(got, accepted, "step {step}");
+    }
+    let mfa = s.find_account(id).await.unwrap().unwrap().mfa;
+    assert_eq!((mfa.enabled, mfa.last_step), (true, Some(103)));
+
+    // The same secret keeps its replay guard; a new secret starts over.
+    s.set_mfa(id, Some(vec![1; 48]), true).await.unwrap();
+    assert!(!s.accept_totp_step(id, 103).await.unwrap());
+    s.set_mfa(id, Some(vec![2; 48]), false).await.unwrap();
+    assert!(s.accept_totp_step(id, 50).await.unwrap());
+    let missing = s.accept_totp_step(AccountId::new(999), 1).await;
+    assert!(missing.unwrap_err().is_not_found());
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once() {
+    let h = H::new().await;
+    let (s, id) = (&h.s, h.account("codes@example.com").await.id);
+    let codes = (1..=10).map(hash).collect();
+    s.replace_recovery_codes(id, codes).await.unwrap();
+    assert_eq!(s.count_unused_recovery_codes(id).await.unwrap(), 10);
+
+    let cases = [(3, true), (3, false), (11, false), (4, true)];
+    for (code, accepted) in cases {
+        let got = s.consume_recovery_code(id, hash(code), at(5)).await;
+        assert_eq!(got.unwrap(), accepted, "code {code}");
+    }
+    assert_eq!(s.count_unused_recovery_codes(id).await.unwrap(), 8);
+
+    s.replace_recovery_codes(id, vec![hash(20)]).await.unwrap();
+    let old = s.consume_recovery_code(id, hash(5), at(6)).await;
+    assert!(!old.unwrap(), "replaced codes are gone");
+    assert_eq!(s.count_unused_recovery_codes(id).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
+    let h = H::new().await;
+    let acc = h.account("rotate@example.com").await;
+    let dev = h.device(acc.id, 1).await;
+    let first = h.session(&dev, 10, 11).await;
+    assert_eq!(first.mfa_verified_at, Some(at(0)));
+
+    let grant = h.s.find_access_token(hash(11), at(60)).await.unwrap();
+    let grant = grant.unwrap();
+    assert_eq!(
+        (grant.account, grant.device, grant.family, grant.role),
+        (acc.id, dev.id, first.family, Role::Distributor)
+    );
+    assert_eq!(h.live(&[11], 900).await, [false], "expired");
+
+    assert_eq!(
+        h.rotate(10, 20, 21, 100).await,
+        RotateOutcome::Rotated(first)
+    );
+    let used = h.s.find_refresh_token(hash(10)).await.unwrap().unwrap();
+    assert_eq!(used.used_at, Some(at(100)));
+    assert_eq!(h.live(&[11, 21], 101).await, [true, true]);
+
+    // The old token comes back (a thief, or the real client after a thief): end it all.
+    let outcome = h.rotate(10, 30, 31, 200).await;
+    let RotateOutcome::ReuseDetected(revoked) = outcome else {
+        panic!("expected reuse, got {outcome:?}");
+    };
+    assert_eq!(revoked.revoked_at, Some(at(200)));
+    assert_eq!(revoked.revoked_reason, Some(RevokeReason::RefreshReuse));
+    assert_eq!(h.live(&[11, 21, 31], 201).await, [false, false, false]);
+    let refused = RotateOutcome::Refused(RefreshRefusal::SessionRevoked);
+    assert_eq!(h.rotate(20, 40, 41, 300).await, refused, "the newest too");
+
+    let other = h.session(&dev, 50, 51).await;
+    let cases = [
+        (99, 300, RotateOutcome::Refused(RefreshRefusal::Unknown)),
+        (50, 86_400, RotateOutcome::Refused(RefreshRefusal::Expired)),
+        (50, 300, RotateOutcome::Rotated(other)),
+    ];
+    for (presented, secs, expected) in cases {
+        assert_eq!(h.rotate(presented, 60, 61, secs).await, expected);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_racing_refreshes_of_one_token_end_the_session() {
+    let h = H::new().await;
+    let acc = h.account("race@example.com").await;
+    let first = h.session(&h.device(acc.id, 1).await, 10, 11).await;
+    let (a, b) = tokio::join!(h.rotate(10, 20, 21, 5), h.rotate(10, 30, 31, 5));
+    let mut outcomes = [a, b].map(|o| matches!(o, RotateOutcome::Rotated(_)));
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, [false, true], "exactly one rotation wins");
+    let session = h.s.find_refresh_token(hash(10)).await.unwrap().unwrap();
+    assert_eq!(session.session.family, first.family);
+    assert_eq!(
+        session.session.revoked_reason,
+        Some(RevokeReason::RefreshReuse)
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_device_or_disabling_an_account_ends_access_at_once() {
+    let h = H::new().await;
+    let acc = h.account("devices@example.com").await;
+    let (laptop, phone) = (h.device(acc.id, 1).await, h.device(acc.id, 2).await);
+    h.session(&laptop, 10, 11).await;
+    h.session(&phone, 20, 21).await;
+    let listed = h.s.list_devices(acc.id).await.unwrap();
+    let ids: Vec<DeviceId> = listed.iter().map(|d| d.id).collect();
+    assert_eq!(ids, [phone.id, laptop.id], "newest first");
+    let copy = NewDevice {
+        account: acc.id,
+        name: "Copy".to_owned(),
+        public_key: [1; 32],
+    };
+    let error = h.s.register_device(copy, at(0)).await.unwrap_err();
+    assert!(matches!(
+        error,
+        StorageError::Conflict(Conflict::DeviceKeyTaken)
+    ));
+
+    assert!(h.s.revoke_device(laptop.id, at(10)).await.unwrap());
+    assert!(!h.s.revoke_device(laptop.id, at(11)).await.unwrap());
+    assert_eq!(h.live(&[11, 21], 12).await, [false, true]);
+    let refused = RotateOutcome::Refused(RefreshRefusal::SessionRevoked);
+    assert_eq!(h.rotate(10, 12, 13, 12).await, refused);
+    let again = NewSession {
+        account: acc.id,
+        device: laptop.id,
+        mfa_verified: false,
+        refresh: token(14, 999),
+        access: token(15, 999),
+    };
+    let error = h.s.create_session(again, at(13)).await.unwrap_err();
+    assert_eq!(error.to_string(), "the device has been revoked");
+    let found = h.s.find_device(laptop.id).await.unwrap().unwrap();
+    assert_eq!(found.revoked_at, Some(at(10)));
+
+    h.s.set_account_disabled(acc.id, true, at(20))
+        .await
+        .unwrap();
+    assert_eq!(h.live(&[21], 21).await, [false]);
+    let found = h.s.find_account(acc.id).await.unwrap().unwrap();
+    assert!(found.disabled);
+}
+
+#[tokio::test]
+async fn changing_the_password_keeps_only_the_current_session() {
+    let h = H::new().await;
+    let acc = h.account("pw@example.com").await;
+    let dev = h.device(acc.id, 1).await;
+    let current = h.session(&dev, 10, 11).await;
+    h.session(&dev, 20, 21).await;
+    h.session(&dev, 30, 31).await;
+
+    let new_hash = "$argon2id$new".to_owned();
+    let keep = Some(current.family);
+    let revoked = h.s.change_password(acc.id, new_hash, keep, at(50)).await;
+    assert_eq!(revoked.unwrap(), 2);
+    let found = h.s.find_account(acc.id).await.unwrap().unwrap();
+    assert_eq!(found.password_hash, "$argon2id$new");
+    assert_eq!(found.password_changed_at, at(50));
+    assert_eq!(h.live(&[11, 21, 31], 51).await, [true, false, false]);
+
+    let stronger = "$argon2id$stronger".to_owned();
+    h.s.update_password_hash(acc.id, stronger).await.unwrap();
+    let found = h.s.find_account(acc.id).await.unwrap().unwrap();
+    assert_eq!(found.password_changed_at, at(50), "a re-hash is no change");
+
+    let reason = RevokeReason::SignOut;
+    let out = h.s.revoke_session(current.family, reason, at(60)).await;
+    assert!(out.unwrap());
+    assert_eq!(h.live(&[11], 61).await, [false]);
+}
+
+#[tokio::test]
+async fn throttling_state_lives_in_the_database_across_reopening() {
+    let mut h = H::new().await;
+    let acc = h.account("throttle@example.com").await;
+    let policy = ThrottlePolicy::default();
+    let ip = ThrottleKey::Ip("198.51.100.7".parse().unwrap());
+    let own_device = ThrottleKey::AccountDevice(acc.id, DeviceId::new(1));
+    let account = ThrottleKey::Account(acc.id);
+
+    // (seconds after T0, failures counted, delay owed in seconds)
+    let cases = [
+        (0, 1, 0),
+        (1, 2, 0),
+        (2, 3, 0),
+        (3, 4, 1),
+        (5, 5, 2),
+        (10, 6, 4),
+    ];
+    for (secs, failures, delay) in cases {
+        let status = h.s.record_failure(vec![account, ip], policy, at(secs));
+        let status = status.await.unwrap();
+        for key in [account, ip] {
+            let state = status.get(key).unwrap();
+            assert_eq!(state.failures, failures, "{key} at {secs}");
+            let next = Some(at(secs + delay));
+            assert_eq!(state.next_allowed_at, next, "{key} at {secs}");
+        }
+    }
+
+    h.reopen().await;
+    let keys = vec![account, ip, own_device];
+    let status = h.s.throttle_status(keys, policy, at(11)).await.unwrap();
+    assert_eq!(status.get(account).unwrap().failures, 6);
+    assert_eq!(status.blocked_until(at(11)), Some(at(14)));
+    let untouched = status.get(own_device).unwrap();
+    assert_eq!(untouched.failures, 0, "the owner's own device");
+
+    // An hour later the window has slid past every failure.
+    let later = h.s.throttle_status(vec![account], policy, at(3_700));
+    let later = later.await.unwrap();
+    assert_eq!(later.keys[0].failures, 0);
+    assert_eq!(later.blocked_until(at(3_700)), None);
+
+    h.s.record_success(vec![account]).await.unwrap();
+    let keys = vec![account, ip];
+    let status = h.s.throttle_status(keys, policy, at(12)).await.unwrap();
+    assert_eq!(status.get(account).unwrap().failures, 0);
+    let ip_failures = status.get(ip).unwrap().failures;
+    assert_eq!(ip_failures, 6, "a success never resets the IP");
+}
+
+#[tokio::test]
+async fn the_hundredth_failure_in_an_hour_blocks_until_the_first_leaves_the_window() {
+    let h = H::new().await;
+    let key = ThrottleKey::Ip("203.0.113.9".parse().unwrap());
+    let policy = ThrottlePolicy {
+        max_delay: std::time::Duration::ZERO,
+        ..ThrottlePolicy::default()
+    };
+    let mut last = None;
+    for i in 0..100 {
+        let status = h.s.record_failure(vec![key], policy, at(i * 10)).await;
+        last = Some(status.unwrap());
+    }
+    let blocked = last.unwrap().blocked_until(at(991));
+    assert_eq!(blocked, Some(at(3_600)));
+}
+
+#[tokio::test]
+async fn sign_ins_are_listed_newest_first_and_known_ips_remembered() {
+    let h = H::new().await;
+    let acc = h.account("history@example.com").await;
+    let home = "192.0.2.1".parse().unwrap();
+    let cafe = "2001:db8::7".parse().unwrap();
+    let cases = [
+        (home, SignInOutcome::Success, 1),
+        (cafe, SignInOutcome::WrongPassword, 2),
+        (home, SignInOutcome::Success, 3),
+    ];
+    for (ip, outcome, secs) in cases {
+        let attempt = SignInAttempt {
+            account: Some(acc.id),
+            email_hash: None,
+            ip,
+            device: None,
+            outcome,
+            at: at(secs),
+        };
+        h.s.record_sign_in(attempt).await.unwrap();
+    }
+    let recent = h.s.recent_sign_ins(acc.id, 2).await.unwrap();
+    let seen: Vec<_> = recent
+        .iter()
+        .map(|r| (r.attempt.at, r.attempt.outcome, r.attempt.ip))
+        .collect();
+    let expected = [
+        (at(3), SignInOutcome::Success, home),
+        (at(2), SignInOutcome::WrongPassword, cafe),
+    ];
+    assert_eq!(seen, expected);
+    assert!(h.s.has_signed_in_from(acc.id, home).await.unwrap());
+    let from_cafe = h.s.has_signed_in_from(acc.id, cafe).await.unwrap();
+    assert!(!from_cafe, "only failures from there");
+}
+
+#[tokio::test]
+async fn the_audit_log_is_chained_and_the_database_refuses_changes() {
+    let h = H::new().await;
+    let actions = ["sign_in.success", "mfa.enable", "device.revoke"];
+    for (i, action) in (0..).zip(actions) {
+        let event = NewAuditEvent {
+            at: at(i) + Duration::milliseconds(250),
+            actor: Some(AccountId::new(1)),
+            action: action.to_owned(),
+            target: Some("account:1".to_owned()),
+            details: json!({"ip": "192.0.2.1", "attempt": i}),
+        };
+        let appended = h.s.append_audit(event).await.unwrap();
+        assert_eq!((appended.seq, appended.at), (i + 1, at(i)));
+    }
+    let events = h.s.list_audit(0, 100).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[1].details, r#"{"attempt":1,"ip":"192.0.2.1"}"#);
+    assert_eq!(verify_chain(&events), Ok(()));
+    assert_eq!(h.s.list_audit(2, 100).await.unwrap().len(), 1);
+
+    let conn = h.raw();
+    let tampering = [
+        "UPDATE audit_events SET action = 'nothing' WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 3",
+    ];
+    for sql in tampering {
+        let error = conn.execute(sql, []).unwrap_err().to_string();
+        assert!(error.contains("audit events are append-only"), "{error}");
+    }
+    // Someone with the file who drops the trigger still can't hide an edit.
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_events_no_update; {}",
+        tampering[0]
+    ))
+    .unwrap();
+    let events = h.s.list_audit(0, 100).await.unwrap();
+    let broken = Err(AuditChainError::Altered { seq: 2 });
+    assert_eq!(verify_chain(&events), broken);
+}
+
+/// Names have no digits: 307 → "dah".
+fn letters(n: i64) -> String {
+    let digits = n.to_string().into_bytes();
+    digits.iter().map(|b| char::from(b - b'0' + b'a')).collect()
+}
+
+fn member(id: i64, sponsor: Option<i64>, placement: Option<(i64, Position)>) -> MemberRecord {
+    let placement = placement.map(|(parent, position)| Placement {
+        parent: MemberId::new(parent),
+        position,
+    });
+    MemberRecord {
+        id: MemberId::new(id),
+        number: MemberNumber::parse(&(10_000_000 + id).to_string()).unwrap(),
+        sponsor: sponsor.map(MemberId::new),
+        placement,
+        rank: RankLevel::new(u16::try_from(id % 5).unwrap()),
+        status: MemberStatus::Active,
+        joined_on: time::macros::date!(2025 - 03 - 01),
+        country: CountryCode::parse("DE").unwrap(),
+        display_name: PersonName::parse(&format!("Member {}", letters(id))).unwrap(),
+    }
+}
+
+fn personal(i: i64) -> PersonalDetails {
+    let name = PersonName::parse(&format!("Legal {}", letters(i))).unwrap();
+    PersonalDetails {
+        email: Some(Email::parse(&format!("m{i}@example.de")).unwrap()),
+        ..PersonalDetails::with_name(name)
+    }
+}
+
+#[tokio::test]
+async fn ten_thousand_members_in_one_batch_and_their_downlines() {
+    const N: i64 = 10_000;
+    let h = H::new().await;
+    // Four enrollees each (sponsor tree); binary placement under i / 2.
+    let sponsor_of = |i: i64| (i > 1).then_some((i - 2) / 4 + 1);
+    let leg = |i: i64| [Position::Left, Position::Right][(i % 2) as usize];
+    let placement_of = |i: i64| (i > 1).then_some((i / 2, leg(i)));
+    // Children before parents: the deferred foreign keys accept any order in one batch.
+    let batch: Vec<NewMember> = (1..=N)
+        .rev()
+        .map(|i| NewMember {
+            member: member(i, sponsor_of(i), placement_of(i)),
+            personal: (i % 100 == 0).then(|| personal(i)),
+        })
+        .collect();
+    assert_eq!(h.s.insert_members(batch).await.unwrap(), 10_000);
+
+    let below = |root: i64, i: i64| {
+        std::iter::successors(sponsor_of(i), |&p| sponsor_of(p)).any(|p| p == root)
+    };
+    let naive = |root: i64| (1..=N).filter(|&i| below(root, i)).count() as u64;
+    let cases = [
+        (1, Tree::Sponsor, 9_999),
+        (2, Tree::Sponsor, naive(2)),
+        (1, Tree::Placement, 9_999),
+        (N, Tree::Sponsor, 0),
+    ];
+    for (root, tree, expected) in cases {
+        let got = h.s.count_downline(MemberId::new(root), tree).await;
+        assert_eq!(got.unwrap(), expected, "{root} {tree:?}");
+    }
+
+    let found = h.s.find_member(MemberId::new(7)).await.unwrap();
+    assert_eq!(found, Some(member(7, Some(2), Some((3, Position::Right)))));
+    let on_file = h.s.find_member_personal(MemberId::new(300)).await;
+    assert_eq!(on_file.unwrap(), Some(personal(300)));
+    let none = h.s.find_member_personal(MemberId::new(301)).await;
+    assert_eq!(none.unwrap(), None);
+
+    let root = MemberId::new(1);
+    let page1 = h.s.list_enrollees(root, None, 3).await.unwrap();
+    let page2 = h.s.list_enrollees(root, Some(page1[2].id), 3).await;
+    let page2 = page2.unwrap();
+    let ids: Vec<i64> = page1.iter().chain(&page2).map(|m| m.id.get()).collect();
+    assert_eq!(ids, [2, 3, 4, 5]);
+
+    let taken = member(N + 1, Some(1), Some((2, Position::Left)));
+    let orphan = member(N + 2, Some(N + 99), None);
+    let cases = [
+        (taken, "this placement position is already taken"),
+        (
+            orphan,
+            "a member, account or device it refers to does not exist",
+        ),
+    ];
+    for (member, message) in cases {
+        let personal = None;
+        let error = h.s.insert_members(vec![NewMember { member, personal }]);
+        assert_eq!(error.await.unwrap_err().to_string(), message);
+    }
+}
+
+#[tokio::test]
+async fn orders_are_stored_with_their_lines() {
+    let h = H::new().await;
+    let buyer = NewMember {
+        member: member(1, None, None),
+        personal: None,
+    };
+    h.s.insert_members(vec![buyer]).await.unwrap();
+    let line = |sku: &str, qty: u32, cents: i64, currency: Currency| OrderLine {
+        sku: Sku::parse(sku).unwrap(),
+        quantity: NonZeroU32::new(qty).unwrap(),
+        unit_price: Money::new(cents, currency),
+        unit_pv: Pv::from_hundredths(cents / 2),
+    };
+    let order = Order {
+        id: OrderId::new(5),
+        buyer: MemberId::new(1),
+        customer: Some(CustomerId::new(9)),
+        placed_at: at(3_600),
+        status: OrderStatus::Paid,
+        currency: Currency::EUR,
+        lines: vec![
+            line("VIT-100", 2, 2_999, Currency::EUR),
+            line("TEA", 1, 1_250, Currency::EUR),
+        ],
+    };
+    assert_eq!(h.s.insert_orders(vec![order.clone()]).await.unwrap(), 1);
+    let found = h.s.find_order(order.id).await.unwrap();
+    assert_eq!(found, Some(order.clone()));
+
+    let mixed = Order {
+        id: OrderId::new(6),
+        lines: vec![line("A", 1, 100, Currency::USD)],
+        ..order
+    };
+    let error = h.s.insert_orders(vec![mixed]).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "every line of an order must be in the order's currency"
+    );
+    let none = h.s.find_order(OrderId::new(6)).await.unwrap();
+    assert!(none.is_none(), "the whole batch rolled back");
+}
