@@ -14,8 +14,29 @@ pub struct Config {
     /// Address and port to listen on, e.g. `0.0.0.0:8443`; port 0 picks a free port.
     pub listen: SocketAddr,
     pub tls: TlsConfig,
+    pub database: DatabaseConfig,
+    pub secrets: SecretsConfig,
     #[serde(default)]
     pub limits: Limits,
+}
+
+/// Where the server keeps its data: `sqlite:///var/lib/canopy/canopy.db`,
+/// `sqlite::memory:` (tests), later `postgres://…`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+}
+
+/// Secrets read from files, never written in the configuration itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// The key that seals TOTP secrets at rest (see `auth::sealed`).
+    pub totp_key_file: PathBuf,
+    /// Earlier keys, still able to open secrets sealed before a rotation.
+    #[serde(default)]
+    pub old_totp_key_files: Vec<PathBuf>,
 }
 
 /// The server's certificate chain and private key, as PEM files.
@@ -106,6 +127,12 @@ impl Config {
         if let Some(key) = var("CANOPY_SERVER_TLS_KEY") {
             self.tls.key = PathBuf::from(key);
         }
+        if let Some(url) = var("CANOPY_SERVER_DATABASE_URL") {
+            self.database.url = url;
+        }
+        if let Some(file) = var("CANOPY_SERVER_TOTP_KEY_FILE") {
+            self.secrets.totp_key_file = PathBuf::from(file);
+        }
         if let Some(limit) = var("CANOPY_SERVER_MAX_BODY_BYTES") {
             self.limits.max_body_bytes = limit.parse().map_err(|_| ConfigError::Env {
                 name: "CANOPY_SERVER_MAX_BODY_BYTES",
@@ -118,7 +145,14 @@ impl Config {
     /// Relative paths in the file are relative to the file, not to wherever
     /// the server happened to be started.
     fn resolve_relative_to(&mut self, dir: &Path) {
-        for path in [&mut self.tls.cert, &mut self.tls.key] {
+        let paths = [
+            &mut self.tls.cert,
+            &mut self.tls.key,
+            &mut self.secrets.totp_key_file,
+        ]
+        .into_iter()
+        .chain(self.secrets.old_totp_key_files.iter_mut());
+        for path in paths {
             if path.is_relative() {
                 *path = dir.join(&*path);
             }
@@ -134,7 +168,22 @@ impl Config {
                 self.limits.max_body_bytes
             )));
         }
-        for (what, path) in [("tls.cert", &self.tls.cert), ("tls.key", &self.tls.key)] {
+        if self.database.url.trim().is_empty() {
+            return Err(ConfigError::Invalid("database.url is empty".to_owned()));
+        }
+        let files = [
+            ("tls.cert", &self.tls.cert),
+            ("tls.key", &self.tls.key),
+            ("secrets.totp_key_file", &self.secrets.totp_key_file),
+        ]
+        .into_iter()
+        .chain(
+            self.secrets
+                .old_totp_key_files
+                .iter()
+                .map(|p| ("secrets.old_totp_key_files", p)),
+        );
+        for (what, path) in files {
             if !path.is_file() {
                 return Err(ConfigError::Invalid(format!(
                     "{what} points to {}, which is not a file",
@@ -155,6 +204,10 @@ listen = "127.0.0.1:8443"
 [tls]
 cert = "server.pem"
 key = "server.key"
+[database]
+url = "sqlite:///var/lib/canopy/canopy.db"
+[secrets]
+totp_key_file = "totp.key"
 "#;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -197,11 +250,13 @@ key = "server.key"
             .apply_env(|name| match name {
                 "CANOPY_SERVER_LISTEN" => Some("0.0.0.0:9443".to_owned()),
                 "CANOPY_SERVER_MAX_BODY_BYTES" => Some("4096".to_owned()),
+                "CANOPY_SERVER_DATABASE_URL" => Some("sqlite::memory:".to_owned()),
                 _ => None,
             })
             .unwrap();
         assert_eq!(config.listen, "0.0.0.0:9443".parse().unwrap());
         assert_eq!(config.limits.max_body_bytes, 4096);
+        assert_eq!(config.database.url, "sqlite::memory:");
         let error = config
             .apply_env(|name| (name == "CANOPY_SERVER_LISTEN").then(|| "nowhere".to_owned()))
             .unwrap_err();

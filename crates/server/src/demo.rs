@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use canopy_core::provisioning::Provisioning;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
+use crate::config::{Config, DatabaseConfig, Limits, SecretsConfig, TlsConfig};
 use crate::tls::spki_pin;
 
 /// Why the demo files could not be made or read.
@@ -19,6 +20,8 @@ pub enum DemoError {
     },
     #[error("cannot make the demo certificates: {0}")]
     Cert(#[from] rcgen::Error),
+    #[error("the system random number generator failed")]
+    Random,
     #[error("cannot write demo.json: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -34,8 +37,33 @@ pub struct DemoFiles {
     pub server_key: PathBuf,
     /// A key kept for the next certificate (`backup.key`); only its pin is published.
     pub backup_key: PathBuf,
+    /// The key sealing TOTP secrets at rest (`totp.key`, 32 random bytes in hex).
+    pub totp_key: PathBuf,
+    /// The demo's SQLite database (`canopy.db`).
+    pub database: PathBuf,
     /// Current pin first, then the backup's.
     pub pins: [String; 2],
+}
+
+impl DemoFiles {
+    /// The server configuration that serves this demo on `listen`.
+    pub fn config(&self, listen: std::net::SocketAddr) -> Config {
+        Config {
+            listen,
+            tls: TlsConfig {
+                cert: self.server_cert.clone(),
+                key: self.server_key.clone(),
+            },
+            database: DatabaseConfig {
+                url: format!("sqlite://{}", self.database.display()),
+            },
+            secrets: SecretsConfig {
+                totp_key_file: self.totp_key.clone(),
+                old_totp_key_files: Vec::new(),
+            },
+            limits: Limits::default(),
+        }
+    }
 }
 
 const CA_KEY: &str = "ca.key";
@@ -43,6 +71,8 @@ const CA_CERT: &str = "ca.pem";
 const SERVER_KEY: &str = "server.key";
 const SERVER_CERT: &str = "server.pem";
 const BACKUP_KEY: &str = "backup.key";
+const TOTP_KEY: &str = "totp.key";
+const DATABASE: &str = "canopy.db";
 
 /// Make (or reuse) the demo CA, server certificate and backup key in `dir`.
 pub fn ensure_files(dir: &Path) -> Result<DemoFiles, DemoError> {
@@ -69,8 +99,18 @@ pub fn ensure_files(dir: &Path) -> Result<DemoFiles, DemoError> {
             false,
         )?;
     }
+    let totp_key = dir.join(TOTP_KEY);
+    if !totp_key.is_file() {
+        let mut bytes = zeroize::Zeroizing::new([0_u8; 32]);
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), bytes.as_mut())
+            .map_err(|_| DemoError::Random)?;
+        let hex = zeroize::Zeroizing::new(data_encoding::HEXLOWER.encode(bytes.as_ref()));
+        write(&totp_key, &hex, true)?;
+    }
     Ok(DemoFiles {
         dir: dir.to_owned(),
+        totp_key,
+        database: dir.join(DATABASE),
         ca_cert: ca_cert_path,
         server_cert: server_cert_path,
         server_key: dir.join(SERVER_KEY),

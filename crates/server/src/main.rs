@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use canopy_server::config::{Config, Limits, TlsConfig};
+use canopy_server::config::Config;
 use canopy_server::{demo, server, tls};
 use clap::{Parser, Subcommand};
 
@@ -64,14 +64,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Demo { dir, listen } => {
             let files = demo::ensure_files(&dir)?;
-            let config = Config {
-                listen,
-                tls: TlsConfig {
-                    cert: files.server_cert.clone(),
-                    key: files.server_key.clone(),
-                },
-                limits: Limits::default(),
-            };
+            let config = files.config(listen);
             runtime()?.block_on(async {
                 let running = server::start(&config).await?;
                 let url = format!("https://{}", running.addr);

@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use canopy_server::config::{Config, Limits, TlsConfig};
+use canopy_server::config::Limits;
 use canopy_server::demo::{self, DemoFiles};
 use canopy_server::server::{self, RunningServer};
 use canopy_server::tls;
@@ -18,15 +18,9 @@ use rustls::pki_types::pem::PemObject;
 
 async fn start(dir: &Path) -> (DemoFiles, RunningServer) {
     let files = demo::ensure_files(dir).unwrap();
-    let config = Config {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        tls: TlsConfig {
-            cert: files.server_cert.clone(),
-            key: files.server_key.clone(),
-        },
-        limits: Limits {
-            max_body_bytes: 4096,
-        },
+    let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.limits = Limits {
+        max_body_bytes: 4096,
     };
     let running = server::start(&config).await.unwrap();
     (files, running)
