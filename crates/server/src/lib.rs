@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod routes;
+pub mod secrets;
 pub mod server;
 pub mod storage;
 pub mod tls;
