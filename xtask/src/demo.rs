@@ -50,9 +50,10 @@ pub fn start(dir: &Path) -> Result<DemoServer> {
         if let Some(status) = process.0.try_wait()? {
             bail!("canopy-server demo exited before it was ready ({status})");
         }
-        if start.elapsed() > Duration::from_secs(30) {
+        // The first run seeds the demo company and hashes three passwords first.
+        if start.elapsed() > Duration::from_secs(120) {
             bail!(
-                "canopy-server demo did not write {} within 30 s",
+                "canopy-server demo did not write {} within 120 s",
                 provisioning.display()
             );
         }
@@ -94,6 +95,31 @@ pub fn print_details(server: &DemoServer) -> Result<()> {
         "provisioning file: {}",
         server.provisioning.display()
     ));
-    proc::info("demo accounts are created once the server's accounts land (issue: central server)");
+    let accounts = json
+        .get("demo_accounts")
+        .and_then(|a| a.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for account in accounts {
+        let text = |name: &str| {
+            account
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_owned()
+        };
+        proc::info(&format!(
+            "{:<12} {}  password {}  TOTP secret {}",
+            text("role"),
+            text("email"),
+            text("password"),
+            text("totp_secret")
+        ));
+    }
+    if accounts.is_empty() {
+        proc::info("no demo accounts in the provisioning file");
+    } else {
+        proc::info("current sign-in code: oathtool --totp -b <TOTP secret>");
+    }
     Ok(())
 }

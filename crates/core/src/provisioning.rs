@@ -1,7 +1,11 @@
 //! The provisioning file a company hands to a device (`demo.json` for the demo
 //! server): where the server is and which public keys it may present.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::role::Role;
 
 /// What a device needs to trust its company's server before the first sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +22,35 @@ pub struct Provisioning {
     /// whose certificates are not issued by a public CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_pem: Option<String>,
+    /// Demo only: ready-made accounts to try the demo company with. A real company's file
+    /// never has this field; its people get their credentials another way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demo_accounts: Vec<DemoAccount>,
+}
+
+/// Demo only: the sign-in details of one account of the demo company, secrets in clear so a
+/// person can type them (the demo server writes its file readable by its owner only).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoAccount {
+    pub role: Role,
+    pub email: String,
+    pub password: String,
+    /// The TOTP secret in base32 (RFC 4648, no padding), as authenticator apps take it.
+    pub totp_secret: String,
+    /// Single-use recovery codes, for trying the lost-authenticator path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<String>,
+}
+
+/// Shows who the account is, never its secrets.
+impl fmt::Debug for DemoAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DemoAccount")
+            .field("role", &self.role)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a provisioning file cannot be used.
@@ -83,6 +116,7 @@ mod tests {
             server_url: "https://127.0.0.1:8443".to_owned(),
             pins: vec![PIN.to_owned(), BACKUP.to_owned()],
             ca_pem: None,
+            demo_accounts: Vec::new(),
         }
     }
 
@@ -131,5 +165,31 @@ mod tests {
             r#"{{"company":"x","server_url":"https://a","pins":["{PIN}","{BACKUP}"],"extra":1}}"#
         );
         assert!(serde_json::from_str::<Provisioning>(&json).is_err());
+    }
+
+    #[test]
+    fn demo_accounts_round_trip_and_stay_out_of_real_files() {
+        let plain = serde_json::to_string(&file()).unwrap();
+        assert!(!plain.contains("demo_accounts"));
+        let mut demo = file();
+        demo.demo_accounts = vec![DemoAccount {
+            role: Role::Manager,
+            email: "manager@demo.example".to_owned(),
+            password: "quiet-otter-4821".to_owned(),
+            totp_secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned(),
+            recovery_codes: vec![],
+        }];
+        let json = serde_json::to_value(&demo).unwrap();
+        assert_eq!(json["demo_accounts"][0]["role"], "manager");
+        assert!(json["demo_accounts"][0].get("recovery_codes").is_none());
+        let back: Provisioning = serde_json::from_value(json).unwrap();
+        assert_eq!(back, demo);
+        assert_eq!(back.validate(), Ok(()));
+        let shown = format!("{demo:?}");
+        assert!(shown.contains("manager@demo.example"));
+        assert!(!shown.contains("quiet-otter") && !shown.contains("JBSWY3DP"));
+        let unknown =
+            r#"{"role":"admin","email":"a@b.example","password":"p","totp_secret":"s","pin":1}"#;
+        assert!(serde_json::from_str::<DemoAccount>(unknown).is_err());
     }
 }

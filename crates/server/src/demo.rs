@@ -1,13 +1,20 @@
 //! The demo installation: a private CA, a server certificate for loopback,
 //! a backup key whose pin ships ahead of its use, and `demo.json` for the app.
-//! Files are reused when present, so the pins stay the same across restarts.
+//! Files are reused when present, so the pins stay the same across restarts; the demo
+//! company and its three accounts are made on the first run ([`prepare`]) and kept.
 
 use std::path::{Path, PathBuf};
 
-use canopy_core::provisioning::Provisioning;
+use canopy_core::MemberId;
+use canopy_core::provisioning::{DemoAccount, Provisioning};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, DatabaseConfig, Limits, SecretsConfig, TlsConfig};
+use crate::secrets::{SecretsError, totp_sealing_keys};
+use crate::seed::accounts::{AccountsError, create_demo_accounts};
+use crate::seed::{self, Company, SeedError};
+use crate::storage::{self, StorageError};
 use crate::tls::spki_pin;
 
 /// Why the demo files could not be made or read.
@@ -24,6 +31,42 @@ pub enum DemoError {
     Random,
     #[error("cannot write demo.json: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot open the demo database: {0}")]
+    Storage(#[from] StorageError),
+    #[error("cannot make the demo company: {0}")]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("cannot make the demo accounts: {0}")]
+    Accounts(#[from] AccountsError),
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// The size and seed of the demo company (used on the first run only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoCompany {
+    pub members: usize,
+    pub seed: u64,
+}
+
+impl Default for DemoCompany {
+    fn default() -> Self {
+        Self {
+            members: 5_000,
+            seed: 1,
+        }
+    }
+}
+
+/// What the first run made, kept in `DIR/demo-accounts.json` (owner-readable only) so
+/// later runs can list the same accounts: only their hashes are in the database.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedDemo {
+    members: usize,
+    seed: u64,
+    accounts: Vec<DemoAccount>,
 }
 
 /// The paths and pins of a demo directory.
@@ -73,6 +116,8 @@ const SERVER_CERT: &str = "server.pem";
 const BACKUP_KEY: &str = "backup.key";
 const TOTP_KEY: &str = "totp.key";
 const DATABASE: &str = "canopy.db";
+const SAVED_ACCOUNTS: &str = "demo-accounts.json";
+const PROVISIONING: &str = "demo.json";
 
 /// Make (or reuse) the demo CA, server certificate and backup key in `dir`.
 pub fn ensure_files(dir: &Path) -> Result<DemoFiles, DemoError> {
@@ -119,18 +164,105 @@ pub fn ensure_files(dir: &Path) -> Result<DemoFiles, DemoError> {
     })
 }
 
+/// On the first run (no `DIR/demo-accounts.json`), fills the empty demo database with
+/// `company` and creates the distributor, manager and admin accounts; later runs check
+/// that those accounts are still there and return them unchanged.
+pub async fn prepare(
+    files: &DemoFiles,
+    config: &Config,
+    company: DemoCompany,
+) -> Result<Vec<DemoAccount>, DemoError> {
+    // The database holds personal data and password hashes: owner-readable only. SQLite
+    // gives its -wal and -shm files the same mode as the database file.
+    if !files.database.exists() {
+        write(&files.database, "", true)?;
+    }
+    let storage = storage::open(&config.database.url).await?;
+    let saved_path = files.dir.join(SAVED_ACCOUNTS);
+    if saved_path.is_file() {
+        let text = std::fs::read_to_string(&saved_path).map_err(|source| DemoError::Io {
+            path: saved_path.clone(),
+            source,
+        })?;
+        let saved: SavedDemo = serde_json::from_str(&text)?;
+        for account in &saved.accounts {
+            if storage
+                .find_account_by_email(&account.email)
+                .await?
+                .is_none()
+            {
+                return Err(DemoError::Mismatch(format!(
+                    "{} lists {}, which the demo database does not have; delete {} and {} \
+                     to start the demo over",
+                    saved_path.display(),
+                    account.email,
+                    saved_path.display(),
+                    files.database.display()
+                )));
+            }
+        }
+        if (saved.members, saved.seed) != (company.members, company.seed) {
+            tracing::info!(
+                members = saved.members,
+                seed = saved.seed,
+                "reusing the demo company made earlier"
+            );
+        }
+        return Ok(saved.accounts);
+    }
+    if storage.find_member(MemberId::new(1)).await?.is_some() {
+        return Err(DemoError::Mismatch(format!(
+            "{} already holds a company but {} is missing; delete {} to start the demo over",
+            files.database.display(),
+            saved_path.display(),
+            files.database.display()
+        )));
+    }
+    let generated = Company::generate(company.members, company.seed)?;
+    let picks = generated.demo_members()?;
+    seed::insert(&*storage, &generated, 20_000, |_| {}).await?;
+    let keys = totp_sealing_keys(&config.secrets)?;
+    let rng = ring::rand::SystemRandom::new();
+    let accounts = create_demo_accounts(
+        &*storage,
+        &keys,
+        &picks,
+        &rng,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    let saved = SavedDemo {
+        members: company.members,
+        seed: company.seed,
+        accounts,
+    };
+    write(&saved_path, &serde_json::to_string_pretty(&saved)?, true)?;
+    Ok(saved.accounts)
+}
+
 /// Write `DIR/demo.json`: the provisioning file the app loads.
 pub fn write_provisioning(files: &DemoFiles, server_url: &str) -> Result<Provisioning, DemoError> {
-    let path = files.dir.join("ca.pem");
+    write_provisioning_with_accounts(files, server_url, &[])
+}
+
+/// Write `DIR/demo.json` listing the demo accounts. It holds their passwords and TOTP
+/// secrets, so it is readable by its owner only.
+pub fn write_provisioning_with_accounts(
+    files: &DemoFiles,
+    server_url: &str,
+    accounts: &[DemoAccount],
+) -> Result<Provisioning, DemoError> {
+    let path = files.dir.join(CA_CERT);
     let ca_pem = std::fs::read_to_string(&path).map_err(|source| DemoError::Io { path, source })?;
     let provisioning = Provisioning {
         company: "Canopy Demo Company".to_owned(),
         server_url: server_url.to_owned(),
         pins: files.pins.to_vec(),
         ca_pem: Some(ca_pem),
+        demo_accounts: accounts.to_vec(),
     };
     let json = serde_json::to_string_pretty(&provisioning)?;
-    write(&files.dir.join("demo.json"), &json, false)?;
+    write(&files.dir.join(PROVISIONING), &json, true)?;
     Ok(provisioning)
 }
 
@@ -175,7 +307,8 @@ fn load_or_make_key(path: &Path) -> Result<KeyPair, DemoError> {
     Ok(key)
 }
 
-/// Write `text` to `path`; private keys are readable by their owner only.
+/// Write `text` to `path`; private files (keys, anything with a secret) are readable by
+/// their owner only, also when they already existed with a wider mode.
 fn write(path: &Path, text: &str, private: bool) -> Result<(), DemoError> {
     let io = |source| DemoError::Io {
         path: path.to_owned(),
@@ -191,6 +324,12 @@ fn write(path: &Path, text: &str, private: bool) -> Result<(), DemoError> {
     #[cfg(not(unix))]
     let _ = private;
     let mut file = options.open(path).map_err(io)?;
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
+    }
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)
 }

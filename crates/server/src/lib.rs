@@ -2,11 +2,14 @@
 //! see. Auth primitives (`auth`), configuration and TLS (`config`, `tls`), the
 //! HTTP API (`routes`, `server`) and the demo installation (`demo`).
 
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod rbac;
 pub mod routes;
 pub mod secrets;
+pub mod seed;
 pub mod server;
 pub mod storage;
 pub mod tls;

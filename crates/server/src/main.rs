@@ -1,13 +1,15 @@
-//! `canopy-server`: `serve` a real deployment from its TOML configuration,
-//! run the `demo` installation, or print the `pin` of a key before rotating it.
+//! `canopy-server`: `serve` a real deployment from its TOML configuration, run the `demo`
+//! installation, `seed` a database with a generated company, or print a key's `pin`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use canopy_server::config::Config;
-use canopy_server::{demo, server, tls};
+use canopy_server::seed::{self, Company};
+use canopy_server::{demo, server, storage, tls};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -24,12 +26,33 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
-    /// Make (or reuse) a demo CA, certificate and pins in DIR, write DIR/demo.json, and serve.
+    /// Make (or reuse) a demo CA, certificate and pins in DIR, a demo company with a
+    /// distributor, a manager and an admin account, write DIR/demo.json, and serve.
     Demo {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
+        /// Members of the demo company (first run only; later runs reuse the database).
+        #[arg(long, default_value_t = 5_000)]
+        members: usize,
+        /// Seed of the demo company's generator (first run only).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Fill an empty database with a generated company: the same N and seed always give
+    /// the same company.
+    Seed {
+        /// e.g. sqlite:///var/lib/canopy/canopy.db
+        #[arg(long, value_name = "URL")]
+        database: String,
+        #[arg(long, value_name = "N")]
+        members: usize,
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+        /// Members per transaction.
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
     },
     /// Print the SPKI SHA-256 pin of a PEM private key (publish it before deploying the key).
     Pin {
@@ -62,13 +85,26 @@ fn run(cli: Cli) -> Result<()> {
             runtime()?.block_on(async { server::start(&config).await?.wait().await })?;
             Ok(())
         }
-        Command::Demo { dir, listen } => {
+        Command::Seed {
+            database,
+            members,
+            seed,
+            batch,
+        } => runtime()?.block_on(seed_database(&database, members, seed, batch)),
+        Command::Demo {
+            dir,
+            listen,
+            members,
+            seed,
+        } => {
             let files = demo::ensure_files(&dir)?;
             let config = files.config(listen);
             runtime()?.block_on(async {
+                let accounts =
+                    demo::prepare(&files, &config, demo::DemoCompany { members, seed }).await?;
                 let running = server::start(&config).await?;
                 let url = format!("https://{}", running.addr);
-                demo::write_provisioning(&files, &url)?;
+                demo::write_provisioning_with_accounts(&files, &url, &accounts)?;
                 println!("Canopy demo server at {url}");
                 println!(
                     "  provisioning file: {}",
@@ -79,11 +115,50 @@ fn run(cli: Cli) -> Result<()> {
                     "  pins (current, backup): {} {}",
                     files.pins[0], files.pins[1]
                 );
+                for account in &accounts {
+                    println!(
+                        "  {} account: {} (password and TOTP secret in demo.json)",
+                        account.role.key(),
+                        account.email
+                    );
+                }
                 running.wait().await?;
                 anyhow::Ok(())
             })
         }
     }
+}
+
+async fn seed_database(url: &str, members: usize, seed: u64, batch: usize) -> Result<()> {
+    let storage = storage::open(url)
+        .await
+        .context("cannot open the database")?;
+    let started = Instant::now();
+    let company = Company::generate(members, seed)?;
+    eprintln!(
+        "generated a tree of {} members (longest leg {} deep) in {:.2} s",
+        company.len(),
+        company.max_depth(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut last_report = Instant::now();
+    let done = seed::insert(&*storage, &company, batch, |progress| {
+        if last_report.elapsed().as_secs() >= 5 {
+            last_report = Instant::now();
+            eprintln!(
+                "  {} members, {} orders stored so far",
+                progress.members, progress.orders
+            );
+        }
+    })
+    .await?;
+    println!(
+        "seeded {} members and {} orders (seed {seed}) in {:.1} s",
+        done.members,
+        done.orders,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -9,8 +9,11 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::task::JoinHandle;
 
+use crate::app::{AppState, Clock};
 use crate::config::Config;
 use crate::routes;
+use crate::secrets::{self, SecretsError};
+use crate::storage::{self, StorageError};
 use crate::tls::{self, TlsError};
 
 /// Why the server could not start or stopped with an error.
@@ -27,6 +30,12 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("the server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("cannot open the database: {0}")]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("cannot set up password hashing: {0}")]
+    Hasher(#[from] crate::auth::HashError),
 }
 
 /// A server accepting connections on `addr` until it is shut down.
@@ -51,8 +60,38 @@ impl RunningServer {
     }
 }
 
-/// Bind `config.listen` and serve the API over TLS in a background task.
+/// Open the database named by `config.database.url`, load the sealing keys, and serve.
 pub async fn start(config: &Config) -> Result<RunningServer, ServeError> {
+    let state = state_for(config, Clock::system()).await?;
+    start_with(config, state).await
+}
+
+/// The handlers' shared state for `config`: its database, its sealing keys, and the email
+/// hashing key derived from the current TOTP key file (see [`email_secret`]).
+pub async fn state_for(config: &Config, clock: Clock) -> Result<AppState, ServeError> {
+    let storage = storage::open(&config.database.url).await?;
+    let keys = secrets::totp_sealing_keys(&config.secrets)?;
+    let secret = email_secret(&config.secrets.totp_key_file)?;
+    Ok(AppState::new(storage, keys, secret.as_ref(), clock)?)
+}
+
+/// A key for hashing typed emails, derived (HMAC-SHA256 with a fixed label) from the TOTP
+/// key file, so it is as secret as that key and needs no configuration of its own.
+fn email_secret(path: &std::path::Path) -> Result<zeroize::Zeroizing<Vec<u8>>, ServeError> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|source| {
+        SecretsError::Read {
+            path: path.display().to_string(),
+            source,
+        }
+    })?);
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, text.trim().as_bytes());
+    let tag = ring::hmac::sign(&key, b"canopy-email-hash-v1");
+    Ok(zeroize::Zeroizing::new(tag.as_ref().to_vec()))
+}
+
+/// Bind `config.listen` and serve the API over TLS in a background task, with a given
+/// state (tests pass one with a manual clock).
+pub async fn start_with(config: &Config, state: AppState) -> Result<RunningServer, ServeError> {
     let tls = tls::server_config(&config.tls.cert, &config.tls.key)?;
     let listener = std::net::TcpListener::bind(config.listen)
         .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
@@ -62,7 +101,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, ServeError> {
         })?;
     let addr = listener.local_addr()?;
     let handle = Handle::new();
-    let app = routes::router(config.limits.max_body_bytes)
+    let app = routes::router(state, config.limits.max_body_bytes)
         .into_make_service_with_connect_info::<SocketAddr>();
     let server = axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(tls)))?
         .handle(handle.clone());

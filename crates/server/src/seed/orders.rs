@@ -1,0 +1,143 @@
+//! Twelve monthly periods of orders for the seeded company: who buys in which month, what,
+//! at what local price and PV. Each member's orders come from a random stream of its own.
+
+use std::num::NonZeroU32;
+
+use canopy_core::{MemberStatus, Money, Order, OrderId, OrderLine, OrderStatus, Pv, Sku};
+use time::{Date, Month, OffsetDateTime, Time};
+
+use super::SeedError;
+use super::people::{joined_on, locale, member_id, standing};
+use super::rng::Rng;
+use super::tree::Skeleton;
+
+const STREAM_ORDERS: u64 = 4;
+/// How many monthly periods end at the reference date.
+pub const PERIODS: u32 = 12;
+/// Order ids are `member id × 16 + period`, so they never depend on batching.
+const IDS_PER_MEMBER: i64 = 16;
+
+/// The demo catalogue: SKU, price in US cents, PV in hundredths.
+const CATALOGUE: [(&str, i64, i64); 10] = [
+    ("VIT-100", 2_999, 2_500),
+    ("VIT-200", 4_499, 3_800),
+    ("PRO-SHAKE-VAN", 5_499, 4_500),
+    ("PRO-SHAKE-CHO", 5_499, 4_500),
+    ("TEA-GREEN", 1_250, 1_000),
+    ("OMEGA-3", 3_299, 2_700),
+    ("SKIN-SERUM", 6_900, 5_000),
+    ("SKIN-CREAM", 3_900, 3_000),
+    ("BAR-BOX-12", 2_400, 1_800),
+    ("STARTER-KIT", 9_900, 8_000),
+];
+
+/// The first day of each period, oldest first, the last one containing `reference`.
+pub(crate) fn period_starts(reference: Date) -> Vec<Date> {
+    let mut starts = Vec::with_capacity(PERIODS as usize);
+    let (mut year, mut month) = (reference.year(), reference.month());
+    for _ in 0..PERIODS {
+        if let Ok(date) = Date::from_calendar_date(year, month, 1) {
+            starts.push(date);
+        }
+        if month == Month::January {
+            year -= 1;
+        }
+        month = month.previous();
+    }
+    starts.reverse();
+    starts
+}
+
+/// The orders of member `index`, at most one a period.
+pub(crate) fn orders_of(
+    sk: &Skeleton,
+    seed: u64,
+    index: usize,
+    periods: &[Date],
+) -> Result<Vec<Order>, SeedError> {
+    let (status, _) = standing(sk, seed, index);
+    let per_mille = match status {
+        MemberStatus::Active => 700,
+        MemberStatus::Inactive => 80,
+        MemberStatus::Suspended | MemberStatus::Terminated => 150,
+        MemberStatus::Erased => 0,
+    };
+    if per_mille == 0 {
+        return Ok(Vec::new());
+    }
+    let mut rng = Rng::derive(seed, STREAM_ORDERS, index as u64);
+    let locale = locale(sk, index);
+    let joined = joined_on(sk, index);
+    let mut orders = Vec::new();
+    for (period, &start) in periods.iter().enumerate() {
+        let end = periods.get(period + 1).copied().unwrap_or_else(|| {
+            start + time::Duration::days(i64::from(start.month().length(start.year())))
+        });
+        if joined >= end || !rng.chance(per_mille) {
+            continue;
+        }
+        let first_day = joined.max(start);
+        let days = (end - first_day).whole_days().max(1);
+        let day = first_day + time::Duration::days(rng.below(days as u64) as i64);
+        let seconds = rng.below(86_400) as u32;
+        let at = Time::from_hms(
+            (seconds / 3_600) as u8,
+            (seconds / 60 % 60) as u8,
+            (seconds % 60) as u8,
+        )
+        .map_err(|_| SeedError::Generated("order time"))?;
+        let last = period + 1 == periods.len();
+        let status = if last {
+            [
+                OrderStatus::Pending,
+                OrderStatus::Paid,
+                OrderStatus::Shipped,
+                OrderStatus::Cancelled,
+            ][rng.weighted(&[150, 450, 380, 20])]
+        } else {
+            [
+                OrderStatus::Shipped,
+                OrderStatus::Refunded,
+                OrderStatus::Returned,
+                OrderStatus::Cancelled,
+            ][rng.weighted(&[900, 30, 20, 50])]
+        };
+        let line_count = 1 + rng.weighted(&[600, 300, 100]);
+        let mut lines = Vec::with_capacity(line_count);
+        let first = rng.below(CATALOGUE.len() as u64) as usize;
+        for k in 0..line_count {
+            let (sku, cents, pv) = CATALOGUE[(first + k * 3) % CATALOGUE.len()];
+            let quantity = 1 + rng.weighted(&[750, 200, 50]) as u32;
+            lines.push(OrderLine {
+                sku: Sku::parse(sku).map_err(|_| SeedError::Generated("sku"))?,
+                quantity: NonZeroU32::new(quantity).ok_or(SeedError::Generated("quantity"))?,
+                unit_price: Money::new((cents * locale.per_100_cents + 50) / 100, locale.currency),
+                unit_pv: Pv::from_hundredths(pv),
+            });
+        }
+        orders.push(Order {
+            id: OrderId::new(member_id(index).get() * IDS_PER_MEMBER + period as i64),
+            buyer: member_id(index),
+            customer: None,
+            placed_at: OffsetDateTime::new_utc(day, at),
+            status,
+            currency: locale.currency,
+            lines,
+        });
+    }
+    Ok(orders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn twelve_periods_end_with_the_reference_month() {
+        let starts = period_starts(date!(2026 - 10 - 31));
+        assert_eq!(starts.len(), 12);
+        assert_eq!(starts[0], date!(2025 - 11 - 01));
+        assert_eq!(starts[11], date!(2026 - 10 - 01));
+    }
+}
