@@ -8,7 +8,7 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 21] = [
+const ENDPOINTS: [(&str, &str); 25] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/auth/sign-in"),
@@ -30,6 +30,10 @@ const ENDPOINTS: [(&str, &str); 21] = [
     ("post", "/v1/admin/accounts/{id}/role"),
     ("post", "/v1/admin/accounts/{id}/sign-out"),
     ("delete", "/v1/admin/devices/{id}"),
+    ("get", "/v1/me/alerts"),
+    ("get", "/v1/admin/alerts"),
+    ("post", "/v1/admin/alerts/{id}/acknowledge"),
+    ("post", "/v1/admin/alerts/{id}/resolve"),
 ];
 
 async fn document(api: &Api) -> Value {

@@ -243,7 +243,7 @@ enum Access {
 }
 
 /// One row per documented endpoint: a new endpoint without a row fails the matrix.
-const RULES: [(&str, &str, Access); 21] = [
+const RULES: [(&str, &str, Access); 25] = [
     ("get", "/v1/health", Access::Public),
     ("get", "/v1/openapi.json", Access::Public),
     ("post", "/v1/auth/sign-in", Access::Public),
@@ -264,6 +264,10 @@ const RULES: [(&str, &str, Access); 21] = [
     ("post", "/v1/admin/accounts/{id}/role", Access::Admin),
     ("post", "/v1/admin/accounts/{id}/sign-out", Access::Admin),
     ("delete", "/v1/admin/devices/{id}", Access::Admin),
+    ("get", "/v1/me/alerts", Access::Session),
+    ("get", "/v1/admin/alerts", Access::Admin),
+    ("post", "/v1/admin/alerts/{id}/acknowledge", Access::Admin),
+    ("post", "/v1/admin/alerts/{id}/resolve", Access::Admin),
     ("post", "/v1/auth/sign-out", Access::Session),
 ];
 

@@ -15,9 +15,10 @@ use canopy_core::{
 };
 use canopy_server::storage::audit::{AuditChainError, verify_chain};
 use canopy_server::storage::{
-    self, AccountRecord, Conflict, DeviceId, DeviceRecord, IssuedToken, MemberRecord, NewAccount,
-    NewAuditEvent, NewDevice, NewMember, NewSession, RefreshRefusal, RefreshRotation, RevokeReason,
-    RotateOutcome, SessionRecord, SignInAttempt, SignInOutcome, Storage, StorageError, ThrottleKey,
+    self, AccountRecord, AlertAudience, AlertId, AlertSeverity, AlertState, Conflict, DeviceId,
+    DeviceRecord, FailureSummary, IssuedToken, MemberRecord, NewAccount, NewAlert, NewAuditEvent,
+    NewDevice, NewMember, NewSession, RefreshRefusal, RefreshRotation, RevokeReason, RotateOutcome,
+    SessionRecord, SignInAttempt, SignInOutcome, Storage, StorageError, ThrottleKey,
     ThrottlePolicy, TokenHash, Tree,
 };
 use serde_json::json;
@@ -131,7 +132,7 @@ async fn migrates_an_empty_file_once_in_wal_mode() {
     let conn = h.raw();
     let one = |sql: &str| -> String { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
     let versions = one("SELECT group_concat(version) FROM schema_migrations");
-    assert_eq!(versions, "1,2,3", "each migration applied once");
+    assert_eq!(versions, "1,2,3,4,5", "each migration applied once");
     assert_eq!(one("PRAGMA journal_mode"), "wal");
     let tables = one(
         "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table' \
@@ -493,6 +494,99 @@ async fn sign_ins_are_listed_newest_first_and_known_ips_remembered() {
     assert!(h.s.has_signed_in_from(acc.id, home).await.unwrap());
     let from_cafe = h.s.has_signed_in_from(acc.id, cafe).await.unwrap();
     assert!(!from_cafe, "only failures from there");
+    assert!(h.s.has_signed_in(acc.id).await.unwrap());
+    let never = h.account("never@example.com").await;
+    assert!(!h.s.has_signed_in(never.id).await.unwrap());
+    let failed = |since| h.s.count_failed_sign_ins(acc.id, at(since));
+    let summary = failed(0).await.unwrap();
+    assert_eq!((summary.failures, summary.distinct_ips), (1, 1));
+    assert_eq!(failed(2).await.unwrap(), FailureSummary::default());
+}
+
+fn alert(account: Option<AccountId>, audience: AlertAudience, kind: &str, secs: i64) -> NewAlert {
+    NewAlert {
+        account,
+        audience,
+        kind: kind.to_owned(),
+        severity: AlertSeverity::Warning,
+        evidence: json!({"ip": "192.0.2.1"}),
+        at: at(secs),
+        unless_open: true,
+    }
+}
+
+#[tokio::test]
+async fn alerts_are_deduplicated_listed_acknowledged_and_resolved() {
+    let h = H::new().await;
+    let kim = h.account("kim@example.com").await;
+    let admin = h.account("admin@example.com").await;
+    let raised =
+        h.s.create_alert(alert(
+            Some(kim.id),
+            AlertAudience::Admin,
+            "repeated_failures",
+            1,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raised.state(), AlertState::Open);
+    assert_eq!(raised.evidence, json!({"ip": "192.0.2.1"}));
+    // A twin while it is open is not raised; another account's is.
+    let twin = alert(Some(kim.id), AlertAudience::Admin, "repeated_failures", 2);
+    assert_eq!(h.s.create_alert(twin.clone()).await.unwrap(), None);
+    let other = alert(Some(admin.id), AlertAudience::Admin, "repeated_failures", 3);
+    let other = h.s.create_alert(other).await.unwrap().unwrap();
+    for secs in [4, 5] {
+        let new = NewAlert {
+            unless_open: false,
+            ..alert(
+                Some(kim.id),
+                AlertAudience::User,
+                "new_device_sign_in",
+                secs,
+            )
+        };
+        h.s.create_alert(new).await.unwrap().unwrap();
+    }
+    let mine = h.s.list_alerts_for_account(kim.id, 10).await.unwrap();
+    let seen: Vec<_> = mine.iter().map(|a| (a.created_at, a.audience)).collect();
+    assert_eq!(
+        seen,
+        [(at(5), AlertAudience::User), (at(4), AlertAudience::User)]
+    );
+
+    let acked = h.s.acknowledge_alert(raised.id, admin.id, at(6)).await;
+    let acked = acked.unwrap();
+    assert_eq!(acked.state(), AlertState::Acknowledged);
+    assert_eq!(
+        (acked.acknowledged_at, acked.acknowledged_by),
+        (Some(at(6)), Some(admin.id))
+    );
+    // Open ones come first when listing every state.
+    let all = h.s.list_admin_alerts(None, 10).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [other.id, raised.id]);
+    let open = h.s.list_admin_alerts(Some(AlertState::Open), 10).await;
+    assert_eq!(open.unwrap().len(), 1);
+
+    let resolved = h.s.resolve_alert(raised.id, kim.id, at(7)).await.unwrap();
+    assert_eq!(resolved.state(), AlertState::Resolved);
+    assert_eq!(resolved.acknowledged_by, Some(admin.id), "first one kept");
+    assert_eq!(resolved.resolved_by, Some(kim.id));
+    // Once resolved, the same kind may be raised again.
+    assert!(h.s.create_alert(twin).await.unwrap().is_some());
+
+    let user_alert = mine[0].id;
+    for id in [AlertId::new(999), user_alert] {
+        let err =
+            h.s.acknowledge_alert(id, admin.id, at(8))
+                .await
+                .unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+        let err = h.s.resolve_alert(id, admin.id, at(8)).await.unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+    }
 }
 
 #[tokio::test]

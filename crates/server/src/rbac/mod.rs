@@ -34,6 +34,15 @@ pub fn admin_action(grant: &AccessGrant, now: OffsetDateTime) -> Result<(), Deni
     if fresh { Ok(()) } else { Err(Denied::StepUp) }
 }
 
+/// Reading admin-only data (e.g. the admin alerts): the admin role, no step-up needed.
+pub fn admin_view(grant: &AccessGrant) -> Result<(), Denied> {
+    if grant.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Denied::Role)
+    }
+}
+
 /// Where a member stands relative to the caller, in the sponsor (enrollment) tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {

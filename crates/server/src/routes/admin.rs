@@ -35,14 +35,32 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// The caller of an admin endpoint that only reads: the admin role, no step-up needed.
+pub struct AdminReader(pub AccessGrant);
+
+impl FromRequestParts<AppState> for AdminReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated(grant) = Authenticated::from_request_parts(parts, state).await?;
+        rbac::admin_view(&grant).map_err(denial)?;
+        Ok(Self(grant))
+    }
+}
+
 fn allow(grant: &AccessGrant, state: &AppState) -> Result<(), ApiError> {
-    rbac::admin_action(grant, state.now()).map_err(|denied| {
-        ApiError::Forbidden(match denied {
-            Denied::Role => "Only an admin can do this".into(),
-            Denied::StepUp => "Confirm it's you first: send a code from your authenticator app to \
-                 /v1/auth/step-up, then try again"
-                .into(),
-        })
+    rbac::admin_action(grant, state.now()).map_err(denial)
+}
+
+fn denial(denied: Denied) -> ApiError {
+    ApiError::Forbidden(match denied {
+        Denied::Role => "Only an admin can do this".into(),
+        Denied::StepUp => "Confirm it's you first: send a code from your authenticator app to \
+             /v1/auth/step-up, then try again"
+            .into(),
     })
 }
 

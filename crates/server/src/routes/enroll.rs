@@ -1,5 +1,10 @@
 //! Two-step sign-in set-up: `POST /v1/auth/mfa/enroll` (sealed secret, `otpauth://` URI),
 //! `/mfa/confirm` (first code; ten recovery codes shown once), `/recovery-codes` (ten new).
+//!
+//! Replacing an authenticator (a lost phone) goes through the same two calls with a session
+//! that proved its second factor in the last ten minutes: the new secret waits as pending
+//! (the current one keeps working) until a code from it confirms it within 15 minutes; then
+//! it becomes the active secret, the recovery codes are replaced and every other session ends.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -12,14 +17,16 @@ use super::extract::{ApiJson, Authenticated, bearer};
 use super::factor::{FactorError, SecondFactor, audit, check_second_factor, hex_hash};
 use super::pending::{Pending, Purpose};
 use super::problem::Problem;
-use crate::app::{AppState, seal_totp_secret};
-use crate::auth::{TotpSecret, recovery};
-use crate::storage::{AccountRecord, FamilyId, RevokeReason, TokenHash};
+use crate::app::{AppState, open_totp_secret, seal_totp_secret};
+use crate::auth::{TotpError, TotpSecret, recovery};
+use crate::storage::{AccountRecord, FamilyId, RevokeReason, TokenHash, TotpPromotion};
 
 /// The issuer authenticator apps show next to the code.
 pub const TOTP_ISSUER: &str = "Canopy";
 /// A session may change its second factor only this soon after proving one.
 const FRESH_SECS: i64 = 10 * 60;
+/// A replacement secret must be confirmed this soon after it was issued.
+const PENDING_TTL_SECS: i64 = 15 * 60;
 
 /// Who is enrolling: the holder of an enrollment token (`cet_…`, from a sign-in on an
 /// account without MFA) or of a session that proved a second factor in the last 10 minutes.
@@ -49,7 +56,10 @@ impl FromRequestParts<AppState> for Enroller {
             .is_some_and(|at| (state.now() - at).whole_seconds() <= FRESH_SECS);
         if !fresh {
             return Err(ApiError::Forbidden(
-                "Sign in again to change two-step sign-in".into(),
+                "Confirm it's you first: send a code from your authenticator app (or a \
+                 recovery code) to /v1/auth/step-up, or sign in again, then change two-step \
+                 sign-in"
+                    .into(),
             ));
         }
         let account = state
@@ -74,33 +84,48 @@ pub struct Enrollment {
 
 #[utoipa::path(post, path = "/v1/auth/mfa/enroll", tag = "auth", security(("bearer" = [])),
     responses(
-        (status = 200, description = "A new TOTP secret, not yet on", body = Enrollment),
+        (status = 200, description = "A new TOTP secret, not yet on. With two-step sign-in already on (a session with a second factor in the last ten minutes) it replaces the current authenticator once confirmed within 15 minutes; until then the current one keeps working", body = Enrollment),
         (status = 401, description = "No valid enrollment token or session", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The session proved its second factor too long ago", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Two-step sign-in is already on", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The session proved its second factor too long ago: step up first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Two-step sign-in is already on (with an enrollment token)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn enroll(
     State(state): State<AppState>,
     enroller: Enroller,
 ) -> Result<Json<Enrollment>, ApiError> {
     let account = enroller.account;
-    if account.mfa.enabled {
-        return Err(ApiError::Conflict(
-            "Two-step sign-in is already on for this account".into(),
-        ));
-    }
+    // Replacing needs a session (the extractor checked its second factor is fresh).
+    let replacing = match (account.mfa.enabled, enroller.session) {
+        (false, _) => false,
+        (true, Some(_)) => true,
+        (true, None) => {
+            return Err(ApiError::Conflict(
+                "Two-step sign-in is already on for this account".into(),
+            ));
+        }
+    };
     let secret = TotpSecret::generate(state.rng.as_ref())
         .map_err(|e| ApiError::internal(format!("TOTP secret: {e}")))?;
     let sealed = seal_totp_secret(&state.keys, account.id, &secret, &state.rng)
         .map_err(|e| ApiError::internal(format!("sealing a TOTP secret: {e}")))?;
-    state
-        .storage
-        .set_mfa(account.id, Some(sealed), false)
-        .await?;
+    let action = if replacing {
+        // Only pending: the current authenticator and MFA stay as they are until confirmed.
+        state
+            .storage
+            .set_pending_totp(account.id, Some(sealed), state.now())
+            .await?;
+        "mfa.replace_start"
+    } else {
+        state
+            .storage
+            .set_mfa(account.id, Some(sealed), false)
+            .await?;
+        "mfa.enroll_start"
+    };
     audit(
         &state,
         Some(account.id),
-        "mfa.enroll_start",
+        action,
         Some(format!("account:{}", account.id)),
         json!({}),
     )
@@ -130,10 +155,11 @@ pub struct Confirmed {
 #[utoipa::path(post, path = "/v1/auth/mfa/confirm", tag = "auth", security(("bearer" = [])),
     request_body = Confirm,
     responses(
-        (status = 200, description = "Two-step sign-in is on; recovery codes shown once", body = Confirmed),
+        (status = 200, description = "Two-step sign-in is on (or the new authenticator replaced the old one: new recovery codes, other sessions ended); recovery codes shown once", body = Confirmed),
         (status = 401, description = "No valid enrollment token or session", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already on, or not started", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The code is not right", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The session proved its second factor too long ago: step up first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already on with no replacement pending, not started, or the replacement expired (15 minutes)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The code is not right (when replacing: it must come from the new authenticator)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -143,9 +169,10 @@ pub async fn confirm(
     let now = state.now();
     let account = enroller.account;
     if account.mfa.enabled {
-        return Err(ApiError::Conflict(
-            "Two-step sign-in is already on for this account".into(),
-        ));
+        return match enroller.session {
+            Some(session) => confirm_replacement(&state, &account, session, &req.code).await,
+            None => Err(already_on()),
+        };
     }
     let Some(sealed) = account.mfa.sealed_secret.clone() else {
         return Err(ApiError::Conflict(
@@ -179,6 +206,91 @@ pub async fn confirm(
         recovery_codes: shown,
         detail: "Two-step sign-in is on. Keep these recovery codes somewhere safe: they are \
                  shown only once. Then sign in again.",
+    }))
+}
+
+fn already_on() -> ApiError {
+    ApiError::Conflict("Two-step sign-in is already on for this account".into())
+}
+
+/// Confirms a pending replacement secret with a code from the new authenticator: promotes
+/// it, replaces the recovery codes and ends every other session in one transaction.
+async fn confirm_replacement(
+    state: &AppState,
+    account: &AccountRecord,
+    session: FamilyId,
+    code: &str,
+) -> Result<Json<Confirmed>, ApiError> {
+    let now = state.now();
+    let Some((sealed, created_at)) = state.storage.find_pending_totp(account.id).await? else {
+        return Err(already_on());
+    };
+    if (now - created_at).whole_seconds() > PENDING_TTL_SECS {
+        state
+            .storage
+            .set_pending_totp(account.id, None, now)
+            .await?;
+        audit(
+            state,
+            Some(account.id),
+            "mfa.replace_expired",
+            Some(format!("account:{}", account.id)),
+            json!({}),
+        )
+        .await?;
+        return Err(ApiError::Conflict(
+            "The new authenticator was not confirmed within 15 minutes, so it was discarded: \
+             start again with /v1/auth/mfa/enroll (your current one still works)"
+                .into(),
+        ));
+    }
+    let secret = open_totp_secret(&state.keys, account.id, &sealed).map_err(|e| {
+        ApiError::internal(format!(
+            "opening the pending TOTP secret of account {}: {e}",
+            account.id
+        ))
+    })?;
+    let now_secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+    // A fresh secret has no used steps; promotion records this code's step as used.
+    let step = secret.verify(code, now_secs, None).map_err(|e| match e {
+        TotpError::Malformed => ApiError::invalid(e.to_string()),
+        _ => ApiError::invalid(format!(
+            "{e} (use a code from the new authenticator you just set up)"
+        )),
+    })?;
+    let step =
+        i64::try_from(step).map_err(|_| ApiError::invalid(TotpError::Incorrect.to_string()))?;
+    let (shown, hashes) = recovery_codes(state)?;
+    let promotion = TotpPromotion {
+        sealed_secret: sealed,
+        step,
+        recovery_codes: hashes,
+        keep: Some(session),
+    };
+    let Some(ended) = state
+        .storage
+        .promote_pending_totp(account.id, promotion, now)
+        .await?
+    else {
+        return Err(ApiError::Conflict(
+            "The new authenticator was replaced or discarded meanwhile: start again with \
+             /v1/auth/mfa/enroll"
+                .into(),
+        ));
+    };
+    audit(
+        state,
+        Some(account.id),
+        "mfa.replace",
+        Some(format!("account:{}", account.id)),
+        json!({"sessions_ended": ended}),
+    )
+    .await?;
+    Ok(Json(Confirmed {
+        recovery_codes: shown,
+        detail: "Your new authenticator is set up and the old one no longer works. Keep these \
+                 new recovery codes somewhere safe: they are shown only once, and the old ones \
+                 no longer work. Other sessions were signed out.",
     }))
 }
 
@@ -236,6 +348,16 @@ async fn new_recovery_codes(
     state: &AppState,
     account: &AccountRecord,
 ) -> Result<Vec<String>, ApiError> {
+    let (shown, hashes) = recovery_codes(state)?;
+    state
+        .storage
+        .replace_recovery_codes(account.id, hashes)
+        .await?;
+    Ok(shown)
+}
+
+/// Ten fresh recovery codes: the texts to show once and the hashes to store.
+fn recovery_codes(state: &AppState) -> Result<(Vec<String>, Vec<TokenHash>), ApiError> {
     let (shown, hashes) = recovery::generate(state.rng.as_ref())
         .map_err(|e| ApiError::internal(format!("recovery codes: {e}")))?;
     let hashes = hashes
@@ -243,9 +365,5 @@ async fn new_recovery_codes(
         .map(|h| hex_hash(h))
         .collect::<Option<Vec<TokenHash>>>()
         .ok_or_else(|| ApiError::internal("a recovery code hash is not 32 bytes"))?;
-    state
-        .storage
-        .replace_recovery_codes(account.id, hashes)
-        .await?;
-    Ok(shown)
+    Ok((shown, hashes))
 }

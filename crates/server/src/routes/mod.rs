@@ -2,6 +2,7 @@
 //! error shape every endpoint answers with (`problem`).
 
 pub mod admin;
+pub mod alerts;
 pub mod enroll;
 pub mod error;
 pub mod extract;
@@ -42,6 +43,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/me/devices", get(me::list_devices))
         .route("/v1/me/devices/{id}", delete(me::revoke_device))
         .route("/v1/me/sign-ins", get(me::sign_ins))
+        .route("/v1/me/alerts", get(alerts::my_alerts))
         .route("/v1/members/{id}", get(members::member))
         .route("/v1/members/{id}/enrollees", get(members::enrollees))
         .route(
@@ -58,6 +60,12 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             post(admin::end_sessions),
         )
         .route("/v1/admin/devices/{id}", delete(admin::revoke_device))
+        .route("/v1/admin/alerts", get(alerts::admin_alerts))
+        .route(
+            "/v1/admin/alerts/{id}/acknowledge",
+            post(alerts::acknowledge),
+        )
+        .route("/v1/admin/alerts/{id}/resolve", post(alerts::resolve))
         .with_state(state)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

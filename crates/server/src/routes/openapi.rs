@@ -5,14 +5,15 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, enroll, me, members, session, sign_in};
+use super::{admin, alerts, enroll, me, members, session, sign_in};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Canopy server API",
-        description = "Accounts, two-step sign-in, sessions and devices. Every error is an \
-                       RFC 9457 problem document (`application/problem+json`)."
+        description = "Accounts, two-step sign-in, sessions, devices and security alerts. \
+                       Every error is an RFC 9457 problem document \
+                       (`application/problem+json`)."
     ),
     paths(
         super::health,
@@ -29,6 +30,7 @@ use super::{admin, enroll, me, members, session, sign_in};
         me::list_devices,
         me::revoke_device,
         me::sign_ins,
+        alerts::my_alerts,
         members::member,
         members::enrollees,
         admin::disable_account,
@@ -36,13 +38,17 @@ use super::{admin, enroll, me, members, session, sign_in};
         admin::change_role,
         admin::end_sessions,
         admin::revoke_device,
+        alerts::admin_alerts,
+        alerts::acknowledge,
+        alerts::resolve,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in, second factor, sessions"),
-        (name = "me", description = "The signed-in person's devices and sign-ins"),
+        (name = "me", description = "The signed-in person's devices, sign-ins and alerts"),
         (name = "genealogy", description = "Members, scoped by role and downline"),
-        (name = "admin", description = "Account administration (admin role, recent step-up)"),
+        (name = "admin", description = "Account administration and security alerts (admin role; \
+                                        changes need a recent step-up)"),
     )
 )]
 pub struct ApiDoc;

@@ -1,5 +1,6 @@
 //! Signing in: `POST /v1/auth/sign-in` (email + password, throttled, no enumeration) and
 //! `POST /v1/auth/mfa` (second factor, device registration, the session's first tokens).
+//! Both hand the outcome to [`crate::alerts`] (new device or address, repeated failures).
 
 use std::net::SocketAddr;
 
@@ -19,6 +20,7 @@ use super::factor::{
 };
 use super::pending::{Pending, Purpose};
 use super::problem::Problem;
+use crate::alerts;
 use crate::app::AppState;
 use crate::auth::Verification;
 use crate::auth::password::MAX_CHARS;
@@ -159,6 +161,9 @@ pub async fn sign_in(
         (_, outcome) => {
             record_failure(&state, &keys, now).await?;
             state.storage.record_sign_in(attempt(outcome)).await?;
+            if let (Some(id), SignInOutcome::WrongPassword) = (actor, outcome) {
+                alerts::after_wrong_password(state.storage.as_ref(), id, ip, now).await?;
+            }
             let target = actor.map(|a| format!("account:{a}"));
             audit(
                 &state,
@@ -396,10 +401,14 @@ pub async fn mfa(
         }
     }
 
-    let (device, new_device) = match target {
-        Target::Known(id) => (id, false),
-        Target::New(new) => (state.storage.register_device(new, now).await?.id, true),
+    let (device, new_device_name) = match target {
+        Target::Known(id) => (id, None),
+        Target::New(new) => {
+            let registered = state.storage.register_device(new, now).await?;
+            (registered.id, Some(registered.name))
+        }
     };
+    let new_device = new_device_name.is_some();
     let pair = TokenPair::generate(&state, now)?;
     let session = state
         .storage
@@ -427,10 +436,25 @@ pub async fn mfa(
         ])
         .await?;
     state.storage.touch_device(device, now).await?;
+    // Read before this sign-in is recorded, or it would count as the one before.
+    let facts = alerts::sign_in_facts(state.storage.as_ref(), account.id, ip, new_device).await?;
     state
         .storage
         .record_sign_in(attempt(SignInOutcome::Success, Some(device)))
         .await?;
+    alerts::after_sign_in(
+        state.storage.as_ref(),
+        facts,
+        alerts::SignInContext {
+            account: account.id,
+            ip,
+            device,
+            device_name: new_device_name.as_deref(),
+            session: session.family,
+            at: now,
+        },
+    )
+    .await?;
     audit(
         &state,
         Some(account.id),

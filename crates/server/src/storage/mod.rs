@@ -24,8 +24,9 @@ use time::OffsetDateTime;
 
 pub use error::{BackendError, Conflict, StorageError};
 pub use records::{
-    AccessGrant, AccountRecord, AuditRecord, DeviceId, DeviceRecord, FamilyId, IssuedToken,
-    MemberRecord, MfaRecord, NewAccount, NewAuditEvent, NewDevice, NewMember, NewSession,
+    AccessGrant, AccountRecord, AlertAudience, AlertId, AlertRecord, AlertSeverity, AlertState,
+    AuditRecord, DeviceId, DeviceRecord, FailureSummary, FamilyId, IssuedToken, MemberRecord,
+    MfaRecord, NewAccount, NewAlert, NewAuditEvent, NewDevice, NewMember, NewSession,
     RefreshRefusal, RefreshRotation, RefreshTokenRecord, RevokeReason, RotateOutcome,
     SessionRecord, SignInAttempt, SignInOutcome, SignInRecord, TokenHash, Tree,
 };
@@ -74,6 +75,27 @@ pub trait Storage: Send + Sync + 'static {
     /// The TOTP replay guard: records `step` only if it is newer than the last accepted
     /// one (compare-and-set). `false` means a replayed or older code.
     async fn accept_totp_step(&self, id: AccountId, step: i64) -> Result<bool>;
+    /// Stores a new sealed TOTP secret as pending (replacing one already pending), or
+    /// clears it with `None`; the active secret and `mfa_enabled` stay as they are.
+    async fn set_pending_totp(
+        &self,
+        id: AccountId,
+        sealed_secret: Option<Vec<u8>>,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    /// The pending sealed TOTP secret and when it was stored, if any.
+    async fn find_pending_totp(&self, id: AccountId) -> Result<Option<(Vec<u8>, OffsetDateTime)>>;
+    /// In one transaction: the pending secret (if it still is `promotion.sealed_secret`)
+    /// becomes the active one with MFA on, the replay guard restarts at `promotion.step`,
+    /// the pending one is cleared, the recovery codes are replaced and every session but
+    /// `promotion.keep` is revoked. Returns how many sessions ended; `None` (nothing
+    /// changed) if that secret is no longer pending.
+    async fn promote_pending_totp(
+        &self,
+        id: AccountId,
+        promotion: TotpPromotion,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>>;
     /// Disabling also revokes every session at once.
     async fn set_account_disabled(
         &self,
@@ -152,6 +174,14 @@ pub trait Storage: Send + Sync + 'static {
     async fn recent_sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<SignInRecord>>;
     /// Whether the account ever signed in successfully from this IP (for "new IP" alerts).
     async fn has_signed_in_from(&self, account: AccountId, ip: IpAddr) -> Result<bool>;
+    /// Whether the account ever completed a sign-in at all.
+    async fn has_signed_in(&self, account: AccountId) -> Result<bool>;
+    /// Wrong passwords typed for the account after `since`, and from how many addresses.
+    async fn count_failed_sign_ins(
+        &self,
+        account: AccountId,
+        since: OffsetDateTime,
+    ) -> Result<FailureSummary>;
 
     // --- Throttling -----------------------------------------------------------------------
 
@@ -194,12 +224,59 @@ pub trait Storage: Send + Sync + 'static {
     async fn insert_orders(&self, orders: Vec<Order>) -> Result<u64>;
     async fn find_order(&self, id: OrderId) -> Result<Option<Order>>;
 
+    // --- Alerts ---------------------------------------------------------------------------
+
+    /// Raises an alert. `None` when [`NewAlert::unless_open`] found an unresolved one of the
+    /// same kind, audience and account, so nothing was raised.
+    async fn create_alert(&self, new: NewAlert) -> Result<Option<AlertRecord>>;
+    /// The account's own (user-audience) alerts, newest first, at most `limit`.
+    async fn list_alerts_for_account(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>>;
+    /// Admin alerts in `state` (every state if `None`): open ones first, then
+    /// acknowledged, then resolved, newest first within each; at most `limit`.
+    async fn list_admin_alerts(
+        &self,
+        state: Option<AlertState>,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>>;
+    /// Marks an admin alert acknowledged by `by` (the first acknowledgement is kept).
+    /// [`StorageError::NotFound`] for an unknown id or a user alert.
+    async fn acknowledge_alert(
+        &self,
+        id: AlertId,
+        by: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<AlertRecord>;
+    /// Marks an admin alert resolved by `by` (acknowledging it too if nobody had); the
+    /// first resolution is kept. [`StorageError::NotFound`] for an unknown id or a user alert.
+    async fn resolve_alert(
+        &self,
+        id: AlertId,
+        by: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<AlertRecord>;
+
     // --- Audit ----------------------------------------------------------------------------
 
     /// Appends an event, chaining its hash to the previous one.
     async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditRecord>;
     /// Events with `seq > after`, in order, at most `limit`.
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+}
+
+/// A confirmed replacement authenticator, for [`Storage::promote_pending_totp`].
+pub struct TotpPromotion {
+    /// The pending sealed secret the confirming code was checked against.
+    pub sealed_secret: Vec<u8>,
+    /// The TOTP step of the confirming code: it can't be used again.
+    pub step: i64,
+    /// Hashes of the new recovery codes; every old code is deleted.
+    pub recovery_codes: Vec<TokenHash>,
+    /// The session making the change, which stays signed in.
+    pub keep: Option<FamilyId>,
 }
 
 /// Opens (and migrates) the storage a database URL names:

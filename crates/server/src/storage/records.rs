@@ -1,5 +1,6 @@
 //! The plain records the [`Storage`](super::Storage) trait reads and writes: accounts,
-//! devices, sessions and tokens, sign-ins, members and audit events. No database types here.
+//! devices, sessions and tokens, sign-ins, members, audit events and security alerts. No
+//! database types here.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -41,6 +42,10 @@ storage_id!(
 storage_id!(
     /// A session: one sign-in on one device, i.e. a family of rotating refresh tokens.
     FamilyId
+);
+storage_id!(
+    /// A security alert, for a user or for admins.
+    AlertId
 );
 
 /// The SHA-256 of a token or recovery code. Only hashes are stored, so a copy of the
@@ -388,4 +393,121 @@ pub struct AuditRecord {
     pub details: String,
     pub prev_hash: [u8; 32],
     pub hash: [u8; 32],
+}
+
+/// Failed password checks on one account in a time span (from the sign-in history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailureSummary {
+    pub failures: u32,
+    /// How many source addresses they came from.
+    pub distinct_ips: u32,
+}
+
+/// Who an alert is for: the account's owner, or the company's admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertAudience {
+    User,
+    Admin,
+}
+
+impl AlertAudience {
+    pub const fn key(self) -> &'static str {
+        match self {
+            AlertAudience::User => "user",
+            AlertAudience::Admin => "admin",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [AlertAudience::User, AlertAudience::Admin]
+            .into_iter()
+            .find(|a| a.key() == key)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AlertSeverity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl AlertSeverity {
+    pub const fn key(self) -> &'static str {
+        match self {
+            AlertSeverity::Info => "info",
+            AlertSeverity::Warning => "warning",
+            AlertSeverity::Critical => "critical",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [
+            AlertSeverity::Info,
+            AlertSeverity::Warning,
+            AlertSeverity::Critical,
+        ]
+        .into_iter()
+        .find(|s| s.key() == key)
+    }
+}
+
+/// Where an alert stands: open until someone acknowledges it, done once resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertState {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+impl AlertState {
+    pub const fn key(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Resolved => "resolved",
+        }
+    }
+}
+
+/// An alert to raise. `evidence` holds ids, addresses and device names only: never
+/// passwords, codes, tokens or keys.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    /// The account the alert is about, if any.
+    pub account: Option<AccountId>,
+    pub audience: AlertAudience,
+    /// e.g. `new_device_sign_in`, `repeated_failures`.
+    pub kind: String,
+    pub severity: AlertSeverity,
+    pub evidence: serde_json::Value,
+    pub at: OffsetDateTime,
+    /// Raise nothing while an unresolved alert of the same kind, audience and account
+    /// exists (checked in the same transaction as the insert).
+    pub unless_open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub id: AlertId,
+    pub account: Option<AccountId>,
+    pub audience: AlertAudience,
+    pub kind: String,
+    pub severity: AlertSeverity,
+    pub evidence: serde_json::Value,
+    pub created_at: OffsetDateTime,
+    pub acknowledged_at: Option<OffsetDateTime>,
+    pub acknowledged_by: Option<AccountId>,
+    pub resolved_at: Option<OffsetDateTime>,
+    pub resolved_by: Option<AccountId>,
+}
+
+impl AlertRecord {
+    pub fn state(&self) -> AlertState {
+        match (self.acknowledged_at, self.resolved_at) {
+            (_, Some(_)) => AlertState::Resolved,
+            (Some(_), None) => AlertState::Acknowledged,
+            (None, None) => AlertState::Open,
+        }
+    }
 }

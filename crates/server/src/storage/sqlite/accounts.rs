@@ -9,7 +9,7 @@ use super::convert::{changed_one, opt_time_at, parsed, time_at, unix};
 use super::sessions;
 use crate::storage::{
     AccountRecord, DeviceId, DeviceRecord, FamilyId, MfaRecord, NewAccount, NewDevice, Result,
-    RevokeReason, StorageError, TokenHash, email_key,
+    RevokeReason, StorageError, TokenHash, TotpPromotion, email_key,
 };
 
 const ACCOUNT_COLUMNS: &str = "id, email, password_hash, role, member_id, disabled, created_at, \
@@ -127,6 +127,62 @@ pub(super) fn accept_totp_step(tx: &Connection, id: AccountId, step: i64) -> Res
     }
     // Refused: tell a replay apart from an account that does not exist.
     find(tx, id)?.ok_or(StorageError::NotFound).map(|_| false)
+}
+
+/// Stores (or with `None` clears) the account's pending TOTP secret, timestamped `now`.
+/// The active secret, `mfa_enabled` and the replay guard are not touched.
+pub(super) fn set_pending_totp(
+    tx: &Connection,
+    id: AccountId,
+    sealed_secret: Option<&[u8]>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    changed_one(tx.execute(
+        "UPDATE accounts SET pending_totp_secret = ?2, \
+             pending_totp_created_at = CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 END \
+         WHERE id = ?1",
+        params![id.get(), sealed_secret, unix(now)],
+    )?)
+}
+
+pub(super) fn find_pending_totp(
+    conn: &Connection,
+    id: AccountId,
+) -> Result<Option<(Vec<u8>, OffsetDateTime)>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT pending_totp_secret, pending_totp_created_at FROM accounts \
+             WHERE id = ?1 AND pending_totp_secret IS NOT NULL",
+        )?
+        .query_row([id.get()], |row| Ok((row.get(0)?, time_at(row, 1)?)))
+        .optional()?;
+    match row {
+        Some(found) => Ok(Some(found)),
+        None => find(conn, id)?.ok_or(StorageError::NotFound).map(|_| None),
+    }
+}
+
+/// Makes the pending secret the active one if it still is `sealed_secret`: MFA on, the
+/// replay guard at `step` (the confirming code's), the pending columns cleared, every
+/// recovery code replaced by `recovery` and every other session revoked, all in the
+/// caller's transaction. `None` if that secret is no longer pending.
+pub(super) fn promote_pending_totp(
+    tx: &Connection,
+    id: AccountId,
+    promotion: &TotpPromotion,
+    now: OffsetDateTime,
+) -> Result<Option<u64>> {
+    let changed = tx.execute(
+        "UPDATE accounts SET totp_secret_sealed = pending_totp_secret, mfa_enabled = 1, \
+             last_totp_step = ?3, pending_totp_secret = NULL, pending_totp_created_at = NULL \
+         WHERE id = ?1 AND pending_totp_secret = ?2",
+        params![id.get(), promotion.sealed_secret, promotion.step],
+    )?;
+    if changed == 0 {
+        return find(tx, id)?.ok_or(StorageError::NotFound).map(|_| None);
+    }
+    replace_recovery_codes(tx, id, &promotion.recovery_codes)?;
+    sessions::revoke_for_account(tx, id, promotion.keep, RevokeReason::MfaChanged, now).map(Some)
 }
 
 pub(super) fn set_disabled(

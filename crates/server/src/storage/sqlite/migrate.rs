@@ -32,6 +32,16 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "audit",
         sql: include_str!("migrations/0003_audit.sql"),
     },
+    Migration {
+        version: 4,
+        name: "alerts",
+        sql: include_str!("migrations/0004_alerts.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "pending_totp",
+        sql: include_str!("migrations/0005_pending_totp.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

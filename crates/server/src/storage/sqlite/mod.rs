@@ -6,6 +6,7 @@
 //! compare-and-set below is atomic. Readers see a consistent snapshot per call.
 
 mod accounts;
+mod alerts;
 mod audit;
 mod convert;
 mod members;
@@ -25,11 +26,11 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::{
-    AccessGrant, AccountRecord, AuditRecord, DeviceId, DeviceRecord, FamilyId, MemberRecord,
-    NewAccount, NewAuditEvent, NewDevice, NewMember, NewSession, RefreshRotation,
-    RefreshTokenRecord, Result, RevokeReason, RotateOutcome, SessionRecord, SignInAttempt,
-    SignInRecord, Storage, StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash,
-    Tree,
+    AccessGrant, AccountRecord, AlertId, AlertRecord, AlertState, AuditRecord, DeviceId,
+    DeviceRecord, FailureSummary, FamilyId, MemberRecord, NewAccount, NewAlert, NewAuditEvent,
+    NewDevice, NewMember, NewSession, RefreshRotation, RefreshTokenRecord, Result, RevokeReason,
+    RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, Storage, StorageError, ThrottleKey,
+    ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion, Tree,
 };
 
 /// How to open a database file.
@@ -237,6 +238,31 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn set_pending_totp(
+        &self,
+        id: AccountId,
+        sealed_secret: Option<Vec<u8>>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.write(move |tx| accounts::set_pending_totp(tx, id, sealed_secret.as_deref(), now))
+            .await
+    }
+
+    async fn find_pending_totp(&self, id: AccountId) -> Result<Option<(Vec<u8>, OffsetDateTime)>> {
+        self.read(move |tx| accounts::find_pending_totp(tx, id))
+            .await
+    }
+
+    async fn promote_pending_totp(
+        &self,
+        id: AccountId,
+        promotion: TotpPromotion,
+        now: OffsetDateTime,
+    ) -> Result<Option<u64>> {
+        self.write(move |tx| accounts::promote_pending_totp(tx, id, &promotion, now))
+            .await
+    }
+
     async fn set_account_disabled(
         &self,
         id: AccountId,
@@ -362,6 +388,20 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn has_signed_in(&self, account: AccountId) -> Result<bool> {
+        self.read(move |tx| security::has_signed_in(tx, account))
+            .await
+    }
+
+    async fn count_failed_sign_ins(
+        &self,
+        account: AccountId,
+        since: OffsetDateTime,
+    ) -> Result<FailureSummary> {
+        self.read(move |tx| security::count_failed_sign_ins(tx, account, since))
+            .await
+    }
+
     async fn record_failure(
         &self,
         keys: Vec<ThrottleKey>,
@@ -422,6 +462,47 @@ impl Storage for SqliteStorage {
 
     async fn find_order(&self, id: OrderId) -> Result<Option<Order>> {
         self.read(move |tx| members::find_order(tx, id)).await
+    }
+
+    async fn create_alert(&self, new: NewAlert) -> Result<Option<AlertRecord>> {
+        self.write(move |tx| alerts::create(tx, &new)).await
+    }
+
+    async fn list_alerts_for_account(
+        &self,
+        account: AccountId,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>> {
+        self.read(move |tx| alerts::list_for_account(tx, account, limit))
+            .await
+    }
+
+    async fn list_admin_alerts(
+        &self,
+        state: Option<AlertState>,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>> {
+        self.read(move |tx| alerts::list_admin(tx, state, limit))
+            .await
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        id: AlertId,
+        by: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<AlertRecord> {
+        self.write(move |tx| alerts::acknowledge(tx, id, by, now))
+            .await
+    }
+
+    async fn resolve_alert(
+        &self,
+        id: AlertId,
+        by: AccountId,
+        now: OffsetDateTime,
+    ) -> Result<AlertRecord> {
+        self.write(move |tx| alerts::resolve(tx, id, by, now)).await
     }
 
     async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditRecord> {

@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 
 use super::convert::{BadValue, parsed, time_at, unix};
 use crate::storage::{
-    DeviceId, Result, SignInAttempt, SignInOutcome, SignInRecord, ThrottleKey, ThrottlePolicy,
-    ThrottleState, ThrottleStatus, TokenHash,
+    DeviceId, FailureSummary, Result, SignInAttempt, SignInOutcome, SignInRecord, ThrottleKey,
+    ThrottlePolicy, ThrottleState, ThrottleStatus, TokenHash,
 };
 
 pub(super) fn record_sign_in(tx: &Connection, attempt: &SignInAttempt) -> Result<SignInRecord> {
@@ -157,4 +157,40 @@ pub(super) fn throttle_status(
         .map(|&key| state_of(conn, key, policy, now))
         .collect::<Result<_>>()?;
     Ok(ThrottleStatus { keys })
+}
+
+pub(super) fn has_signed_in(conn: &Connection, account: AccountId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sign_ins WHERE account_id = ?1 AND outcome = ?2)",
+        )?
+        .query_row(
+            params![account.get(), SignInOutcome::Success.key()],
+            |row| row.get(0),
+        )?)
+}
+
+pub(super) fn count_failed_sign_ins(
+    conn: &Connection,
+    account: AccountId,
+    since: OffsetDateTime,
+) -> Result<FailureSummary> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*), COUNT(DISTINCT ip) FROM sign_ins \
+             WHERE account_id = ?1 AND at > ?2 AND outcome = ?3",
+        )?
+        .query_row(
+            params![
+                account.get(),
+                unix(since),
+                SignInOutcome::WrongPassword.key()
+            ],
+            |row| {
+                Ok(FailureSummary {
+                    failures: row.get(0)?,
+                    distinct_ips: row.get(1)?,
+                })
+            },
+        )?)
 }
