@@ -695,6 +695,29 @@ async fn ten_thousand_members_in_one_batch_and_their_downlines() {
         assert_eq!(got.unwrap(), expected, "{root} {tree:?}");
     }
 
+    // The sponsor-line check (what RBAC asks for every member it shows) agrees with the
+    // naive walk, stops at its depth bound, and a member is not in its own line.
+    for member in [2, 7, 29, 300, 4_321, N] {
+        for root in [1, 2, 3, 5, 8, 300] {
+            let got =
+                h.s.is_in_sponsor_line(MemberId::new(member), MemberId::new(root), 100);
+            assert_eq!(
+                got.await.unwrap(),
+                below(root, member),
+                "{member} under {root}"
+            );
+        }
+    }
+    let depth = std::iter::successors(sponsor_of(N), |&p| sponsor_of(p)).count();
+    let bounded = |max| {
+        h.s.is_in_sponsor_line(MemberId::new(N), MemberId::new(1), max)
+    };
+    assert!(bounded(u32::try_from(depth).unwrap()).await.unwrap());
+    assert!(!bounded(u32::try_from(depth - 1).unwrap()).await.unwrap());
+    let own =
+        h.s.is_in_sponsor_line(MemberId::new(5), MemberId::new(5), 100);
+    assert!(!own.await.unwrap());
+
     let found = h.s.find_member(MemberId::new(7)).await.unwrap();
     assert_eq!(found, Some(member(7, Some(2), Some((3, Position::Right)))));
     let on_file = h.s.find_member_personal(MemberId::new(300)).await;

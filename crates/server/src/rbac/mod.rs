@@ -82,7 +82,7 @@ pub fn visibility(role: Role, relation: Relation) -> Visibility {
 
 /// Sponsor links followed before giving up: deeper than any real company's longest leg,
 /// and a guard against a cycle in bad data.
-const MAX_DEPTH: usize = 10_000;
+const MAX_DEPTH: u32 = 10_000;
 
 /// The caller's relation to `target`, found by walking up `target`'s sponsor chain.
 /// A caller who is not a member (company staff) has no downline.
@@ -100,15 +100,14 @@ pub async fn relation(
     if target.sponsor == Some(caller) {
         return Ok(Relation::PersonallyEnrolled);
     }
-    let mut next = target.sponsor;
-    for _ in 0..MAX_DEPTH {
-        let Some(id) = next else { break };
-        if id == caller {
-            return Ok(Relation::Downline);
-        }
-        next = storage.find_member(id).await?.and_then(|m| m.sponsor);
+    if storage
+        .is_in_sponsor_line(target.id, caller, MAX_DEPTH)
+        .await?
+    {
+        Ok(Relation::Downline)
+    } else {
+        Ok(Relation::Outside)
     }
-    Ok(Relation::Outside)
 }
 
 #[cfg(test)]

@@ -219,6 +219,14 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Vec<MemberRecord>>;
     /// How many members are below `root` in `tree` (not counting `root`).
     async fn count_downline(&self, root: MemberId, tree: Tree) -> Result<u64>;
+    /// Whether `ancestor` is on `member`'s sponsor chain (enroller, enroller's enroller, …),
+    /// looking at most `max_depth` levels up, in one query whatever the depth.
+    async fn is_in_sponsor_line(
+        &self,
+        member: MemberId,
+        ancestor: MemberId,
+        max_depth: u32,
+    ) -> Result<bool>;
     /// Inserts orders with their lines in one transaction; every line must be in its
     /// order's currency. Returns how many orders.
     async fn insert_orders(&self, orders: Vec<Order>) -> Result<u64>;

@@ -168,6 +168,29 @@ pub(super) fn count_downline(conn: &Connection, root: MemberId, tree: Tree) -> R
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
+pub(super) fn is_in_sponsor_line(
+    conn: &Connection,
+    member: MemberId,
+    ancestor: MemberId,
+    max_depth: u32,
+) -> Result<bool> {
+    // Walks up one primary-key lookup per level inside SQLite; the depth bound also ends
+    // the walk on a corrupt tree with a cycle.
+    let found: bool = conn
+        .prepare_cached(
+            "WITH RECURSIVE up(id, depth) AS ( \
+                 SELECT sponsor_id, 1 FROM members WHERE id = ?1 \
+                 UNION ALL SELECT m.sponsor_id, up.depth + 1 FROM members m \
+                     JOIN up ON m.id = up.id WHERE up.depth < ?3) \
+             SELECT EXISTS (SELECT 1 FROM up WHERE id = ?2)",
+        )?
+        .query_row(
+            rusqlite::params![member.get(), ancestor.get(), max_depth],
+            |row| row.get(0),
+        )?;
+    Ok(found)
+}
+
 pub(super) fn insert_orders(tx: &Connection, orders: &[Order]) -> Result<u64> {
     let mut order_stmt = tx.prepare_cached(
         "INSERT INTO orders (id, member_id, customer_id, placed_at, status, currency) \

@@ -455,6 +455,16 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn is_in_sponsor_line(
+        &self,
+        member: MemberId,
+        ancestor: MemberId,
+        max_depth: u32,
+    ) -> Result<bool> {
+        self.read(move |tx| members::is_in_sponsor_line(tx, member, ancestor, max_depth))
+            .await
+    }
+
     async fn insert_orders(&self, orders: Vec<Order>) -> Result<u64> {
         self.write(move |tx| members::insert_orders(tx, &orders))
             .await
