@@ -7,6 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use canopy_core::provisioning::Provisioning;
 
 use crate::proc::Guard;
 use crate::{paths, proc};
@@ -75,48 +76,32 @@ pub fn dir() -> PathBuf {
 pub fn print_details(server: &DemoServer) -> Result<()> {
     let text = std::fs::read_to_string(&server.provisioning)
         .with_context(|| format!("cannot read {}", server.provisioning.display()))?;
-    let json: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not JSON", server.provisioning.display()))?;
-    let field = |name: &str| {
-        json.get(name)
-            .and_then(|v| v.as_str())
-            .unwrap_or("?")
-            .to_owned()
-    };
-    proc::info(&format!("company:   {}", field("company")));
-    proc::info(&format!("server:    {}", field("server_url")));
-    if let Some(pins) = json.get("pins").and_then(|p| p.as_array()) {
-        for (index, pin) in pins.iter().enumerate() {
-            let role = if index == 0 { "current" } else { "backup" };
-            proc::info(&format!("pin ({role}): {}", pin.as_str().unwrap_or("?")));
-        }
+    let file: Provisioning = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a provisioning file",
+            server.provisioning.display()
+        )
+    })?;
+    proc::info(&format!("company:   {}", file.company));
+    proc::info(&format!("server:    {}", file.server_url));
+    for (index, pin) in file.pins.iter().enumerate() {
+        let role = if index == 0 { "current" } else { "backup" };
+        proc::info(&format!("pin ({role}): {pin}"));
     }
     proc::info(&format!(
         "provisioning file: {}",
         server.provisioning.display()
     ));
-    let accounts = json
-        .get("demo_accounts")
-        .and_then(|a| a.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for account in accounts {
-        let text = |name: &str| {
-            account
-                .get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_owned()
-        };
+    for account in &file.demo_accounts {
         proc::info(&format!(
             "{:<12} {}  password {}  TOTP secret {}",
-            text("role"),
-            text("email"),
-            text("password"),
-            text("totp_secret")
+            account.role.to_string(),
+            account.email,
+            account.password,
+            account.totp_secret
         ));
     }
-    if accounts.is_empty() {
+    if file.demo_accounts.is_empty() {
         proc::info("no demo accounts in the provisioning file");
     } else {
         proc::info("current sign-in code: oathtool --totp -b <TOTP secret>");
