@@ -29,6 +29,20 @@ impl Period {
         Ok(Self(year * 12 + u32::from(u8::from(month)) - 1))
     }
 
+    /// Months since year 0: a compact, ordered number for storage.
+    pub const fn index(self) -> u32 {
+        self.0
+    }
+
+    /// The period with [`Period::index`] `index`, if its year is in range.
+    pub fn from_index(index: u32) -> Result<Self, PeriodError> {
+        if (MIN_YEAR * 12..(MAX_YEAR + 1) * 12).contains(&index) {
+            Ok(Self(index))
+        } else {
+            Err(PeriodError::Invalid)
+        }
+    }
+
     /// The period a date falls in.
     pub fn containing(date: Date) -> Result<Self, PeriodError> {
         Self::new(date.year(), date.month())
@@ -157,6 +171,16 @@ mod tests {
         assert_eq!(Period::containing(date!(2026 - 11 - 30)), Ok(nov));
         assert_eq!(Period::parse("9999-12").unwrap().next(), None);
         assert_eq!(Period::parse("1000-01").unwrap().previous(), None);
+    }
+
+    #[test]
+    fn index_round_trips_and_is_bounded() {
+        let nov = Period::new(2026, Month::November).unwrap();
+        assert_eq!(Period::from_index(nov.index()), Ok(nov));
+        assert_eq!(nov.next().unwrap().index(), nov.index() + 1);
+        assert_eq!(Period::from_index(999 * 12 + 11), Err(PeriodError::Invalid));
+        assert_eq!(Period::from_index(10_000 * 12), Err(PeriodError::Invalid));
+        assert!(Period::from_index(9999 * 12 + 11).is_ok());
     }
 
     #[test]

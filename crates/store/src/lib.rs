@@ -1,2 +1,30 @@
-//! The encrypted local cache of the desktop app (SQLCipher through rusqlite).
-//! Empty until the "encrypted local cache" issue fills it; see ARCHITECTURE.md.
+//! The encrypted local cache of the desktop app: a SQLCipher database keyed with a random
+//! 256-bit key, that key wrapped under the user's password (and optionally kept in the OS
+//! keychain), the schema and its migrations, and the queries the screens need.
+
+mod codes;
+pub mod db;
+pub mod envelope;
+pub mod error;
+mod fsutil;
+pub mod key;
+pub mod keychain;
+pub mod migrations;
+pub mod outbox;
+pub mod queries;
+mod store;
+pub mod throttle;
+mod tree;
+pub mod write;
+
+pub use db::Database;
+pub use envelope::{Envelope, KdfParams};
+pub use error::StoreError;
+pub use key::CacheKey;
+pub use keychain::{Keychain, NoKeychain, OsKeychain};
+pub use outbox::{CommandKind, OutboxItem, OutboxState};
+pub use queries::*;
+pub use store::{Store, SyncState};
+pub use throttle::UnlockThrottle;
+pub use tree::Stats;
+pub use write::Writer;

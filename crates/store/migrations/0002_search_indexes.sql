@@ -1,0 +1,24 @@
+-- Secondary indexes of the genealogy and the name search. The bulk load drops and rebuilds
+-- exactly these (load.rs), so a bootstrap appends rows without maintaining them.
+CREATE INDEX members_number ON members (number);
+CREATE INDEX members_sponsor ON members (sponsor_id, id);
+CREATE INDEX members_placement ON members (placement_id, placement_slot);
+CREATE INDEX members_pre ON members (pre);
+CREATE INDEX members_last ON members (last);
+CREATE INDEX members_joined ON members (joined_on, id);
+CREATE INDEX members_rank ON members (rank_level, id);
+CREATE INDEX members_country ON members (country, id);
+CREATE INDEX members_status ON members (status, id);
+CREATE INDEX members_name ON members (display_name COLLATE NOCASE, id);
+CREATE INDEX members_depth ON members (depth, pre);
+CREATE INDEX personal_email ON member_personal (lower(email));
+CREATE INDEX volumes_period_pv ON volumes (period, pv);
+
+-- Names (display and, where sent, legal) by word prefix; the rowid is the member id.
+CREATE VIRTUAL TABLE member_search USING fts5 (
+    name,
+    content = '',
+    contentless_delete = 1,
+    prefix = '1 2 3',
+    tokenize = 'unicode61 remove_diacritics 2'
+);

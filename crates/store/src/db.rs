@@ -1,0 +1,176 @@
+//! The SQLCipher database itself: opening a connection with the raw key, the pragmas every
+//! connection gets, and the one writer plus small pool of readers the app shares.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::StoreError;
+use crate::key::CacheKey;
+use crate::migrations;
+
+/// How many read connections the app keeps open: the screens query in parallel with a
+/// sync writing, and two cores gain nothing from more.
+pub const READERS: usize = 2;
+
+/// Page cache per connection, in KiB (SQLite's negative `cache_size`). Decrypted pages
+/// live here, so a warm cache pays SQLCipher's cost once per page, not per query.
+const CACHE_KIB: i64 = 32 * 1024;
+
+/// SQLite's "file is not a database": what SQLCipher answers on a wrong key.
+const SQLITE_NOTADB: i32 = 26;
+
+/// The open cache: one writer, [`READERS`] readers, all keyed with the same raw key.
+pub struct Database {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens (or creates) the encrypted cache at `path` with `key` and brings its schema
+    /// up to date. A wrong key is [`StoreError::WrongKey`], before anything is written.
+    pub fn open(path: &Path, key: &CacheKey) -> Result<Self, StoreError> {
+        let mut writer = open_connection(path, Some(key), false)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrations::migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(path, Some(key), true).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// Opens an unencrypted database with the same schema and pragmas: the baseline of the
+    /// SQLCipher overhead benchmark (P2), never the app's cache.
+    pub fn open_plain(path: &Path) -> Result<Self, StoreError> {
+        let mut writer = open_connection(path, None, false)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrations::migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| open_connection(path, None, true).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a reader connection (read-only: `query_only` is on).
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        // Take the first idle reader from a rotating start; if all are busy, wait for one.
+        for i in 0..self.readers.len() {
+            let slot = &self.readers[(start + i) % self.readers.len()];
+            if let Ok(conn) = slot.try_lock() {
+                return f(&conn);
+            }
+        }
+        let conn = lock(&self.readers[start % self.readers.len()]);
+        f(&conn)
+    }
+
+    /// Runs `f` in one `IMMEDIATE` transaction on the writer: committed if `f` returns
+    /// `Ok`, rolled back otherwise. With `synchronous = FULL` the commit is on disk before
+    /// this returns.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// The writer connection itself, for work that manages its own transactions (the bulk
+    /// load) or pragmas.
+    pub(crate) fn writer(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.writer)
+    }
+
+    /// Writes a decrypted copy of the whole cache to `plain` (SQLCipher's
+    /// `sqlcipher_export`): the benchmark's unencrypted twin. Refuses an existing file.
+    pub fn export_plaintext(&self, plain: &Path) -> Result<(), StoreError> {
+        if plain.exists() {
+            return Err(StoreError::CacheExists);
+        }
+        let target = plain
+            .to_str()
+            .ok_or_else(|| StoreError::Invalid("the export path is not UTF-8".into()))?;
+        let conn = self.writer();
+        conn.execute("ATTACH DATABASE ?1 AS plaintext KEY ''", [target])?;
+        let exported = conn.query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(()));
+        conn.execute_batch("DETACH DATABASE plaintext")?;
+        exported?;
+        Ok(())
+    }
+}
+
+/// Opens one connection: keys it first (nothing may touch the file before), checks the key
+/// by reading the schema, then sets the pragmas every connection shares.
+pub(crate) fn open_connection(
+    path: &Path,
+    key: Option<&CacheKey>,
+    read_only: bool,
+) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    if let Some(key) = key {
+        conn.execute_batch(&key.pragma())?;
+    }
+    // The first read decrypts page 1: a wrong key fails here, cleanly, before any write.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.extended_code == SQLITE_NOTADB => {
+            return Err(StoreError::WrongKey);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // FULL: a committed outbox row survives a power cut, not only a crash of the app.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if read_only {
+        conn.pragma_update(None, "query_only", "ON")?;
+    }
+    Ok(conn)
+}
+
+/// A poisoned lock only means another thread panicked mid-call; SQLite's own transaction
+/// rolled that work back, so the connection is still consistent.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

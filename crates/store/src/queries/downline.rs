@@ -1,0 +1,235 @@
+//! A page of a member's downline: everyone in the member's pre-order interval, filtered,
+//! sorted, and paged by keyset (the last row's sort value and id), so page 5,000 costs what
+//! page 1 does.
+
+use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params_from_iter};
+use time::Date;
+
+use super::{MemberRow, ROW_COLUMNS, ROW_JOINS, period_param, read_rows};
+use crate::codes;
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// What the list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    JoinDate,
+    Name,
+    Rank,
+    Level,
+    Country,
+    Status,
+    PersonalVolume,
+    GroupVolume,
+}
+
+impl Sort {
+    /// The SQL expression sorted on; every one is a column or a column with a default.
+    fn expr(self) -> &'static str {
+        match self {
+            Sort::JoinDate => "m.joined_on",
+            Sort::Name => "m.display_name COLLATE NOCASE",
+            Sort::Rank => "m.rank_level",
+            Sort::Level => "m.depth",
+            Sort::Country => "m.country",
+            Sort::Status => "m.status",
+            Sort::PersonalVolume => "coalesce(v.pv, 0)",
+            Sort::GroupVolume => "coalesce(v.gv, 0)",
+        }
+    }
+
+    fn value_of(self, row: &MemberRow) -> Value {
+        match self {
+            Sort::JoinDate => Value::Text(canopy_core::format_date(row.joined_on)),
+            Sort::Name => Value::Text(row.display_name.clone()),
+            Sort::Rank => Value::Integer(i64::from(row.rank.get())),
+            Sort::Level => Value::Integer(i64::from(row.depth)),
+            Sort::Country => Value::Text(row.country.as_str().to_owned()),
+            Sort::Status => Value::Text(codes::code(row.status)),
+            Sort::PersonalVolume => Value::Integer(row.pv),
+            Sort::GroupVolume => Value::Integer(row.gv),
+        }
+    }
+}
+
+/// Narrows the downline; empty lists and `None` mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DownlineFilter {
+    pub ranks: Vec<RankLevel>,
+    pub statuses: Vec<MemberStatus>,
+    pub countries: Vec<CountryCode>,
+    /// Levels below the root, inclusive (1 = direct enrollees).
+    pub levels: Option<(u32, u32)>,
+    pub joined_from: Option<Date>,
+    pub joined_to: Option<Date>,
+}
+
+/// Where the next page starts: the last row's sort value and id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    value: Value,
+    id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownlineQuery {
+    /// Whose downline (not included in it).
+    pub root: MemberId,
+    /// The period whose volumes are shown and sorted on.
+    pub period: Period,
+    pub filter: DownlineFilter,
+    pub sort: Sort,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub rows: Vec<MemberRow>,
+    /// `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// The most rows one page may ask for.
+pub const MAX_PAGE: u32 = 1_000;
+
+impl Store {
+    /// One page of `q.root`'s downline (sponsor tree).
+    pub fn downline(&self, q: &DownlineQuery) -> Result<Page, StoreError> {
+        if q.limit == 0 || q.limit > MAX_PAGE {
+            return Err(StoreError::Invalid(format!(
+                "a page holds 1 to {MAX_PAGE} rows, not {}",
+                q.limit
+            )));
+        }
+        self.database().read(|conn| {
+            let (pre, last, depth): (i64, i64, i64) = conn
+                .query_row(
+                    "SELECT pre, last, depth FROM members WHERE id = ?1",
+                    [q.root.get()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound("member"))?;
+            let mut sql = format!(
+                "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS}
+                 WHERE m.pre > ?1 AND m.pre <= ?2"
+            );
+            // ?1–?3 are fixed; :period is bound by name below, the rest positionally.
+            let mut args: Vec<Value> = vec![
+                Value::Integer(pre),
+                Value::Integer(last),
+                Value::Integer(period_param(q.period)),
+            ];
+            let f = &q.filter;
+            push_in(
+                &mut sql,
+                &mut args,
+                "m.rank_level",
+                f.ranks.iter().map(|r| Value::Integer(i64::from(r.get()))),
+            );
+            push_in(
+                &mut sql,
+                &mut args,
+                "m.status",
+                f.statuses.iter().map(|s| Value::Text(codes::code(*s))),
+            );
+            push_in(
+                &mut sql,
+                &mut args,
+                "m.country",
+                f.countries
+                    .iter()
+                    .map(|c| Value::Text(c.as_str().to_owned())),
+            );
+            if let Some((from, to)) = f.levels {
+                push_cmp(
+                    &mut sql,
+                    &mut args,
+                    "m.depth",
+                    ">=",
+                    Value::Integer(depth + i64::from(from)),
+                );
+                push_cmp(
+                    &mut sql,
+                    &mut args,
+                    "m.depth",
+                    "<=",
+                    Value::Integer(depth + i64::from(to)),
+                );
+            }
+            if let Some(d) = f.joined_from {
+                push_cmp(
+                    &mut sql,
+                    &mut args,
+                    "m.joined_on",
+                    ">=",
+                    Value::Text(canopy_core::format_date(d)),
+                );
+            }
+            if let Some(d) = f.joined_to {
+                push_cmp(
+                    &mut sql,
+                    &mut args,
+                    "m.joined_on",
+                    "<=",
+                    Value::Text(canopy_core::format_date(d)),
+                );
+            }
+            let expr = q.sort.expr();
+            let (cmp, dir) = if q.descending {
+                ("<", "DESC")
+            } else {
+                (">", "ASC")
+            };
+            if let Some(after) = &q.after {
+                args.push(after.value.clone());
+                let v = args.len();
+                args.push(Value::Integer(after.id));
+                let i = args.len();
+                sql.push_str(&format!(" AND ({expr}, m.id) {cmp} (?{v}, ?{i})"));
+            }
+            sql.push_str(&format!(
+                " ORDER BY {expr} {dir}, m.id {dir} LIMIT {}",
+                q.limit + 1
+            ));
+            let sql = sql.replace(":period", "?3");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = read_rows(stmt.query(params_from_iter(args))?)?;
+            let next = if rows.len() > q.limit as usize {
+                rows.truncate(q.limit as usize);
+                rows.last().map(|r| Cursor {
+                    value: q.sort.value_of(r),
+                    id: r.id.get(),
+                })
+            } else {
+                None
+            };
+            Ok(Page { rows, next })
+        })
+    }
+}
+
+fn push_in(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    column: &str,
+    values: impl Iterator<Item = Value>,
+) {
+    let start = args.len();
+    args.extend(values);
+    if args.len() == start {
+        return;
+    }
+    let marks: Vec<String> = (start + 1..=args.len()).map(|i| format!("?{i}")).collect();
+    sql.push_str(&format!(" AND {column} IN ({})", marks.join(", ")));
+}
+
+fn push_cmp(sql: &mut String, args: &mut Vec<Value>, column: &str, op: &str, value: Value) {
+    args.push(value);
+    sql.push_str(&format!(" AND {column} {op} ?{}", args.len()));
+}

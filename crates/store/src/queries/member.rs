@@ -1,0 +1,250 @@
+//! One member: detail with the personal fields the server sent, children for the lazy tree,
+//! the path up to the user for breadcrumbs, and subtree aggregates read from the tree index.
+
+use canopy_core::{MemberId, Period, PostalAddress, RankLevel};
+use rusqlite::{Connection, OptionalExtension, named_params};
+
+use super::{MemberRow, ROW_COLUMNS, ROW_JOINS, member_row, period_param, read_rows};
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree;
+
+/// Contact and identity fields, present only where the server sent them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalFields {
+    pub legal_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub address: Option<PostalAddress>,
+    pub tax_id: Option<String>,
+}
+
+/// The member panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberDetail {
+    pub row: MemberRow,
+    pub placement: Option<MemberId>,
+    pub personal: Option<PersonalFields>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankCount {
+    pub rank: RankLevel,
+    pub name: String,
+    pub members: u32,
+}
+
+/// A direct enrollee and the size and volume of their part of the team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leg {
+    pub member: MemberRow,
+    /// The enrollee and everyone below them.
+    pub members: u64,
+    pub gv: i64,
+}
+
+/// Everything about a member's downline, at any size, from a handful of index reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubtreeSummary {
+    pub member: MemberId,
+    pub period: Period,
+    /// Everyone below, at any depth.
+    pub team_size: u64,
+    pub pv: i64,
+    /// The member's own PV plus everyone's below in `period`.
+    pub gv: i64,
+    /// Members below holding each rank (ranks nobody below holds left out).
+    pub by_rank: Vec<RankCount>,
+    /// `by_level[k]`: members `k + 1` levels below.
+    pub by_level: Vec<u32>,
+    pub legs: Vec<Leg>,
+}
+
+/// A member's volumes in one period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VolumeEntry {
+    pub period: Period,
+    pub pv: i64,
+    pub gv: i64,
+}
+
+fn row_by_id(
+    conn: &Connection,
+    id: MemberId,
+    period: Period,
+) -> Result<Option<MemberRow>, StoreError> {
+    let sql = format!("SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS} WHERE m.id = :id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(named_params! {":id": id.get(), ":period": period_param(period)})?;
+    rows.next()?.map(member_row).transpose()
+}
+
+impl Store {
+    /// The member panel: public fields, and contact fields where the server sent them.
+    pub fn member(&self, id: MemberId, period: Period) -> Result<MemberDetail, StoreError> {
+        self.database().read(|conn| {
+            let row = row_by_id(conn, id, period)?.ok_or(StoreError::NotFound("member"))?;
+            let placement: Option<i64> = conn.query_row(
+                "SELECT placement_id FROM members WHERE id = ?1",
+                [id.get()],
+                |r| r.get(0),
+            )?;
+            let personal = conn
+                .query_row(
+                    "SELECT legal_name, email, phone, date_of_birth, address, tax_id
+                     FROM member_personal WHERE member_id = ?1",
+                    [id.get()],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                        ))
+                    },
+                )
+                .optional()?
+                .map(
+                    |(legal_name, email, phone, date_of_birth, address, tax_id)| {
+                        let address = address
+                            .map(|a| serde_json::from_str(&a))
+                            .transpose()
+                            .map_err(|e| StoreError::Invalid(format!("address: {e}")))?;
+                        Ok::<_, StoreError>(PersonalFields {
+                            legal_name,
+                            email,
+                            phone,
+                            date_of_birth,
+                            address,
+                            tax_id,
+                        })
+                    },
+                )
+                .transpose()?;
+            Ok(MemberDetail {
+                row,
+                placement: placement.map(MemberId::new),
+                personal,
+            })
+        })
+    }
+
+    /// A member's direct enrollees (sponsor tree) in join order: one level of the lazy tree.
+    pub fn children(&self, id: MemberId, period: Period) -> Result<Vec<MemberRow>, StoreError> {
+        self.database()
+            .read(|conn| self.children_on(conn, id, period))
+    }
+
+    /// A member's placement children (binary or unilevel positions), in position order.
+    pub fn placement_children(
+        &self,
+        id: MemberId,
+        period: Period,
+    ) -> Result<Vec<MemberRow>, StoreError> {
+        self.database().read(|conn| {
+            let sql = format!(
+                "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS}
+                 WHERE m.placement_id = :id ORDER BY m.placement_slot, m.id"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            read_rows(stmt.query(named_params! {":id": id.get(), ":period": period_param(period)})?)
+        })
+    }
+
+    /// The breadcrumbs: from the top of the cached tree down to `id` (included).
+    pub fn path_to(&self, id: MemberId, period: Period) -> Result<Vec<MemberRow>, StoreError> {
+        self.database().read(|conn| {
+            let mut ids = tree::ancestors(conn, id.get())?;
+            ids.reverse();
+            ids.push(id.get());
+            ids.into_iter()
+                .map(|a| {
+                    row_by_id(conn, MemberId::new(a), period)?.ok_or(StoreError::NotFound("member"))
+                })
+                .collect()
+        })
+    }
+
+    /// Team size, group volume, members per rank and per level, and the legs, for any
+    /// member: stored aggregates, so the same few reads for a leaf or for the whole tree.
+    pub fn subtree(&self, id: MemberId, period: Period) -> Result<SubtreeSummary, StoreError> {
+        self.database().read(|conn| {
+            let row = row_by_id(conn, id, period)?.ok_or(StoreError::NotFound("member"))?;
+            let stats = tree::read_stats(conn, id.get())?.unwrap_or_default();
+            let mut names = conn.prepare_cached("SELECT level, name FROM ranks")?;
+            let names: std::collections::HashMap<u16, String> = names
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let by_rank = stats
+                .ranks
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(level, &members)| {
+                    let level = u16::try_from(level).unwrap_or(u16::MAX);
+                    RankCount {
+                        rank: RankLevel::new(level),
+                        name: names.get(&level).cloned().unwrap_or_default(),
+                        members,
+                    }
+                })
+                .collect();
+            let legs = self
+                .children_on(conn, id, period)?
+                .into_iter()
+                .map(|member| Leg {
+                    members: member.team_size + 1,
+                    gv: member.gv,
+                    member,
+                })
+                .collect();
+            Ok(SubtreeSummary {
+                member: id,
+                period,
+                team_size: stats.team_size,
+                pv: row.pv,
+                gv: row.gv,
+                by_rank,
+                by_level: stats.levels,
+                legs,
+            })
+        })
+    }
+
+    fn children_on(
+        &self,
+        conn: &Connection,
+        id: MemberId,
+        period: Period,
+    ) -> Result<Vec<MemberRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS}
+             WHERE m.sponsor_id = :id ORDER BY m.id"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        read_rows(stmt.query(named_params! {":id": id.get(), ":period": period_param(period)})?)
+    }
+
+    /// A member's personal and group volume in every cached period, oldest first.
+    pub fn volume_history(&self, id: MemberId) -> Result<Vec<VolumeEntry>, StoreError> {
+        self.database().read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT period, pv, gv FROM volumes WHERE member_id = ?1 ORDER BY period",
+            )?;
+            let mut rows = stmt.query([id.get()])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(VolumeEntry {
+                    period: Period::from_index(r.get(0)?)
+                        .map_err(|_| StoreError::Invalid("a volume's period".into()))?,
+                    pv: r.get(1)?,
+                    gv: r.get(2)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,85 @@
+//! The unlocked cache: the open database and its key, the one handle the app holds between
+//! unlock and lock. Dropping it closes every connection and zeroizes the key.
+
+use std::path::Path;
+
+use crate::db::Database;
+use crate::error::StoreError;
+use crate::key::CacheKey;
+use crate::tree;
+use crate::write::Writer;
+
+/// The sync's position, opaque to the store: the delta cursor, the bootstrap checkpoint,
+/// the scope checksum at that checkpoint, and when the last sync succeeded (RFC 3339).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncState {
+    pub cursor: Option<String>,
+    pub checkpoint: Option<String>,
+    pub checksum: Option<String>,
+    pub last_sync_at: Option<String>,
+}
+
+/// An unlocked cache.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    key: CacheKey,
+}
+
+impl Store {
+    /// Opens the cache file at `path` with `key` (creating an empty cache if the file is
+    /// new). A key that does not open an existing file is [`StoreError::WrongKey`].
+    pub fn open(path: &Path, key: CacheKey) -> Result<Self, StoreError> {
+        let db = Database::open(path, &key)?;
+        Ok(Self { db, key })
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The raw key, to keep it in the OS keychain ("remember on this device").
+    pub fn key(&self) -> &CacheKey {
+        &self.key
+    }
+
+    /// Runs a batch of changes in one transaction; the tree index is exact when it commits.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.write(|tx| {
+            let value = f(&Writer::new(tx))?;
+            tree::finish(tx)?;
+            Ok(value)
+        })
+    }
+
+    /// Recomputes the whole tree index (a repair tool; deltas keep it exact on their own).
+    pub fn rebuild_tree(&self) -> Result<(), StoreError> {
+        self.db.write(tree::rebuild)
+    }
+
+    /// Where the sync stands (all `None` before the first bootstrap).
+    pub fn sync_state(&self) -> Result<SyncState, StoreError> {
+        self.db.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT cursor, checkpoint, checksum, last_sync_at FROM sync_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok(SyncState {
+                        cursor: r.get(0)?,
+                        checkpoint: r.get(1)?,
+                        checksum: r.get(2)?,
+                        last_sync_at: r.get(3)?,
+                    })
+                },
+            )?)
+        })
+    }
+
+    /// Locks: closes every connection and wipes the key from memory.
+    pub fn lock(self) {
+        drop(self);
+    }
+}
