@@ -337,7 +337,7 @@ fn decode(what: &str, text: &str) -> Result<Vec<u8>, StoreError> {
         .map_err(|_| bad(format!("the {what} is not valid base64")))
 }
 
-/// Argon2id of the NFC-normalised password, so the same password typed through a
+/// Argon2id of the NFKC-normalised (as the server does) password, so the same password typed through a
 /// different keyboard or input method (composed or decomposed accents) opens the cache.
 fn derive(
     password: &str,
@@ -347,7 +347,7 @@ fn derive(
     #[cfg(test)]
     tests::DERIVATIONS.with(|n| n.set(n.get() + 1));
     let mut normalised = Zeroizing::new(String::with_capacity(password.len() * 2));
-    normalised.extend(password.nfc());
+    normalised.extend(password.nfkc());
     let argon2 = Argon2::new(
         Algorithm::Argon2id,
         Version::V0x13,

@@ -98,6 +98,17 @@ fn sync_dir(_path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Overwrites an existing file in place with `bytes` and syncs it: the envelope's last
+/// write before a wipe deletes it.
+pub(crate) fn overwrite(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(StoreError::io(path))?;
+    file.write_all(bytes).map_err(StoreError::io(path))?;
+    file.sync_all().map_err(StoreError::io(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

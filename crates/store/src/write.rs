@@ -98,7 +98,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn put_personal(&self, m: &Member) -> Result<(), StoreError> {
+    pub(crate) fn put_personal(&self, m: &Member) -> Result<(), StoreError> {
         let id = m.id.get();
         let Some(p) = &m.personal else {
             self.tx

@@ -1,0 +1,297 @@
+//! The bulk load of a bootstrap: the cache's contents replaced by a server snapshot that
+//! arrives in pages. Each page is one transaction of plain inserts that also records the
+//! progress, so a cut bootstrap resumes at the next page; the secondary indexes, the name
+//! search and the tree index are built once, at the end, instead of row by row.
+
+use canopy_core::{EarningsLine, Member, MemberId, Period, Pv, RankLevel};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::codes;
+use crate::error::StoreError;
+use crate::store::{Store, SyncState};
+use crate::tree;
+use crate::write::slot_of;
+
+/// Tables whose secondary indexes are dropped during a load and rebuilt after it.
+const BULK_TABLES: &[&str] = &[
+    "members",
+    "member_personal",
+    "volumes",
+    "earnings_lines",
+    "rank_history",
+];
+
+/// What a bootstrap replaces. The outbox and the user's notes are never touched: they hold
+/// what the user typed and the server hasn't confirmed.
+const SNAPSHOT_TABLES: &[&str] = &[
+    "members",
+    "member_personal",
+    "volumes",
+    "subtree_stats",
+    "rank_history",
+    "ranks",
+    "statements",
+    "earnings_lines",
+    "orders",
+    "customers",
+    "alerts",
+    "member_search",
+];
+
+/// The `meta` key holding the dropped indexes' SQL while a load runs.
+const SAVED_INDEXES: &str = "bulk_indexes";
+
+/// How far a bootstrap has come.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapProgress {
+    pub checkpoint: String,
+    /// The next page to ask the server for.
+    pub next_page: u64,
+    pub rows_done: u64,
+    pub rows_total: Option<u64>,
+}
+
+/// Plain inserts into a bootstrap page's transaction.
+pub struct BulkWriter<'a> {
+    tx: &'a Transaction<'a>,
+    rows: u64,
+}
+
+impl Store {
+    /// Starts a bootstrap at `checkpoint`, or resumes the one already under way at the same
+    /// checkpoint. A different checkpoint starts over (the old snapshot is stale).
+    pub fn bootstrap_begin(
+        &self,
+        checkpoint: &str,
+        rows_total: Option<u64>,
+        started_at: &str,
+    ) -> Result<BootstrapProgress, StoreError> {
+        if let Some(p) = self.bootstrap_progress()?
+            && p.checkpoint == checkpoint
+        {
+            return Ok(p);
+        }
+        self.database().write(|tx| {
+            for table in SNAPSHOT_TABLES {
+                tx.execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            let saved: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    [SAVED_INDEXES],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if saved.is_none() {
+                let indexes = secondary_indexes(tx)?;
+                for (name, _) in &indexes {
+                    tx.execute(&format!("DROP INDEX {name}"), [])?;
+                }
+                let sql: Vec<&String> = indexes.iter().map(|(_, sql)| sql).collect();
+                let json = serde_json::to_string(&sql)
+                    .map_err(|e| StoreError::Invalid(format!("index list: {e}")))?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                    params![SAVED_INDEXES, json],
+                )?;
+            }
+            tx.execute(
+                "UPDATE sync_state SET cursor = NULL, checkpoint = NULL, checksum = NULL
+                 WHERE id = 1",
+                [],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO bootstrap
+                    (id, checkpoint, next_page, rows_done, rows_total, started_at)
+                 VALUES (1, ?1, 0, 0, ?2, ?3)",
+                params![checkpoint, rows_total.map(|t| t as i64), started_at],
+            )?;
+            Ok(())
+        })?;
+        self.bootstrap_progress()?
+            .ok_or(StoreError::NotFound("bootstrap"))
+    }
+
+    /// The bootstrap under way, if any.
+    pub fn bootstrap_progress(&self) -> Result<Option<BootstrapProgress>, StoreError> {
+        self.database().read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT checkpoint, next_page, rows_done, rows_total FROM bootstrap WHERE id = 1",
+                    [],
+                    |r| {
+                        Ok(BootstrapProgress {
+                            checkpoint: r.get(0)?,
+                            next_page: r.get::<_, i64>(1)? as u64,
+                            rows_done: r.get::<_, i64>(2)? as u64,
+                            rows_total: r.get::<_, Option<i64>>(3)?.map(|t| t as u64),
+                        })
+                    },
+                )
+                .optional()?)
+        })
+    }
+
+    /// Appends page `page` in one transaction. A page already applied (a resend after a
+    /// cut) is skipped; a page out of order is refused.
+    pub fn bootstrap_page(
+        &self,
+        page: u64,
+        fill: impl FnOnce(&mut BulkWriter<'_>) -> Result<(), StoreError>,
+    ) -> Result<BootstrapProgress, StoreError> {
+        self.database().write(|tx| {
+            let (checkpoint, next, done, total): (String, i64, i64, Option<i64>) = tx
+                .query_row(
+                    "SELECT checkpoint, next_page, rows_done, rows_total FROM bootstrap WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::Invalid("no bootstrap is under way".into()))?;
+            let progress = |next: i64, done: i64| BootstrapProgress {
+                checkpoint: checkpoint.clone(),
+                next_page: next as u64,
+                rows_done: done as u64,
+                rows_total: total.map(|t| t as u64),
+            };
+            let page = page as i64;
+            if page < next {
+                return Ok(progress(next, done));
+            }
+            if page > next {
+                return Err(StoreError::Invalid(format!(
+                    "bootstrap page {page} arrived before page {next}"
+                )));
+            }
+            let mut writer = BulkWriter { tx, rows: 0 };
+            fill(&mut writer)?;
+            let done = done + writer.rows as i64;
+            tx.execute(
+                "UPDATE bootstrap SET next_page = ?1, rows_done = ?2 WHERE id = 1",
+                params![page + 1, done],
+            )?;
+            Ok(progress(page + 1, done))
+        })
+    }
+
+    /// Ends the bootstrap: builds the tree index, the name search and the secondary
+    /// indexes, and records `state`, all in one transaction.
+    pub fn bootstrap_finish(&self, state: &SyncState) -> Result<(), StoreError> {
+        self.database().write(|tx| {
+            tree::rebuild(tx)?;
+            let saved: Option<String> = tx
+                .query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    [SAVED_INDEXES],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(saved) = saved {
+                let indexes: Vec<String> = serde_json::from_str(&saved)
+                    .map_err(|e| StoreError::Invalid(format!("saved index list: {e}")))?;
+                for sql in indexes {
+                    tx.execute_batch(&sql)?;
+                }
+                tx.execute("DELETE FROM meta WHERE key = ?1", [SAVED_INDEXES])?;
+            }
+            tx.execute(
+                "INSERT INTO member_search (rowid, name)
+                 SELECT m.id, m.display_name || coalesce(' ' || p.legal_name, '')
+                 FROM members m LEFT JOIN member_personal p ON p.member_id = m.id",
+                [],
+            )?;
+            tx.execute("DELETE FROM bootstrap", [])?;
+            crate::write::Writer::new(tx).set_sync_state(state)?;
+            Ok(())
+        })?;
+        // Fresh statistics for the query planner over the new data.
+        self.database()
+            .writer()
+            .execute_batch("PRAGMA optimize=0x10002")?;
+        Ok(())
+    }
+}
+
+/// Secondary indexes of the bulk tables (not the automatic ones of primary keys).
+fn secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<(String, String)>, StoreError> {
+    let marks = vec!["?"; BULK_TABLES.len()].join(", ");
+    let mut stmt = tx.prepare(&format!(
+        "SELECT name, sql FROM sqlite_master
+         WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY name"
+    ))?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(BULK_TABLES), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<Vec<(String, String)>, _>>()?;
+    Ok(rows)
+}
+
+impl BulkWriter<'_> {
+    /// Appends a member; the tree index and search are built at the end of the load.
+    pub fn member(&mut self, m: &Member) -> Result<(), StoreError> {
+        let (placement, slot) = match &m.placement {
+            Some(p) => (Some(p.parent.get()), Some(slot_of(p.position))),
+            None => (None, None),
+        };
+        self.tx
+            .prepare_cached("INSERT OR IGNORE INTO ranks (level, name) VALUES (?1, ?2)")?
+            .execute(params![m.rank.level.get(), m.rank.name])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO members (id, number, sponsor_id, placement_id, placement_slot,
+                    rank_level, status, joined_on, country, display_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                m.id.get(),
+                m.number.as_str(),
+                m.sponsor.map(MemberId::get),
+                placement,
+                slot,
+                m.rank.level.get(),
+                codes::code(m.status),
+                canopy_core::format_date(m.joined_on),
+                m.country.as_str(),
+                m.display_name.as_str(),
+            ])?;
+        if m.personal.is_some() {
+            crate::write::Writer::new(self.tx).put_personal(m)?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Appends a member's personal volume in a period (group volumes come at the end).
+    pub fn volume(&mut self, member: MemberId, period: Period, pv: Pv) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO volumes (member_id, period, pv, gv) VALUES (?1, ?2, ?3, ?3)",
+            )?
+            .execute(params![member.get(), period.index(), pv.hundredths()])?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn rank_history(
+        &mut self,
+        member: MemberId,
+        period: Period,
+        rank: RankLevel,
+    ) -> Result<(), StoreError> {
+        crate::write::Writer::new(self.tx).put_rank_history(member, period, rank)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn earnings_line(&mut self, line: &EarningsLine) -> Result<(), StoreError> {
+        crate::write::Writer::new(self.tx).put_earnings_line(line)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Everything else a snapshot holds (statements, orders…), through the normal writer.
+    pub fn writer(&self) -> crate::write::Writer<'_> {
+        crate::write::Writer::new(self.tx)
+    }
+}
