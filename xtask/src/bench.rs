@@ -48,24 +48,24 @@ const BENCHES: &[Bench] = &[
         what: "SQLCipher overhead on the query mix",
         target: "<= 1.15x plain SQLite",
         unit: "x",
-        run: None,
-        pending: "store issue (#4)",
+        run: Some(store_bench),
+        pending: "",
     },
     Bench {
         id: "P3",
         what: "subtree aggregates in the 1M tree, p95",
         target: "<= 5 ms",
         unit: "ms",
-        run: None,
-        pending: "store issue (#4)",
+        run: Some(store_bench),
+        pending: "",
     },
     Bench {
         id: "P4",
         what: "downline search, first 50 hits, p95",
         target: "<= 20 ms",
         unit: "ms",
-        run: None,
-        pending: "store issue (#4)",
+        run: Some(store_bench),
+        pending: "",
     },
     Bench {
         id: "P5",
@@ -88,8 +88,8 @@ const BENCHES: &[Bench] = &[
         what: "unlock: cache open after key derivation",
         target: "<= 20 ms",
         unit: "ms",
-        run: None,
-        pending: "store issue (#4)",
+        run: Some(store_bench),
+        pending: "",
     },
     Bench {
         id: "P8",
@@ -201,6 +201,37 @@ fn print_table(rows: &[Row]) {
             result
         );
     }
+}
+
+/// P2, P3, P4, P7: the store's benchmark binary (`crates/store/benches/cache.rs`), built
+/// optimised, on the generated 1M-member cache it keeps under `target/bench/`.
+fn store_bench(bench: &Bench) -> Result<Row> {
+    proc::step(&format!("{}: {} (the first run generates the 1M-member cache)", bench.id, bench.what));
+    let out = paths::bench_out();
+    let out = out.to_string_lossy();
+    let mut cmd = proc::cargo();
+    cmd.args(["bench", "--quiet", "--package", "canopy-store", "--bench", "cache", "--"])
+        .args(["--out", &out, bench.id]);
+    let (ok, output) = proc::run_captured(&mut cmd)?;
+    if !ok {
+        bail!("the store benchmark {} failed", bench.id);
+    }
+    let line = output
+        .lines()
+        .find(|l| l.trim_start().starts_with('{') && l.contains(&format!("\"{}\"", bench.id)))
+        .with_context(|| format!("the store benchmark printed no result for {}", bench.id))?;
+    let v: serde_json::Value = serde_json::from_str(line.trim())?;
+    Ok(Row {
+        id: bench.id,
+        what: bench.what,
+        figure: v["figure"].as_f64(),
+        unit: bench.unit,
+        baseline: v["baseline"].as_f64(),
+        ratio: v["ratio"].as_f64(),
+        target: bench.target,
+        pass: v["pass"].as_bool(),
+        note: v["note"].as_str().unwrap_or_default().to_owned(),
+    })
 }
 
 /// P11 (size half): build the release app and weigh its binary. The memory

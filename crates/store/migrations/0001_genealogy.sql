@@ -20,7 +20,11 @@ CREATE TABLE members (
     -- interval [pre, last] that holds exactly the member's subtree.
     depth INTEGER NOT NULL DEFAULT 0,
     pre INTEGER NOT NULL DEFAULT 0,
-    last INTEGER NOT NULL DEFAULT 0
+    last INTEGER NOT NULL DEFAULT 0,
+    -- The same for the placement tree.
+    p_depth INTEGER NOT NULL DEFAULT 0,
+    p_pre INTEGER NOT NULL DEFAULT 0,
+    p_last INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE TABLE member_personal (

@@ -5,6 +5,8 @@ CREATE INDEX members_sponsor ON members (sponsor_id, id);
 CREATE INDEX members_placement ON members (placement_id, placement_slot);
 CREATE INDEX members_pre ON members (pre);
 CREATE INDEX members_last ON members (last);
+CREATE INDEX members_placement_pre ON members (p_pre);
+CREATE INDEX members_placement_last ON members (p_last);
 CREATE INDEX members_joined ON members (joined_on, id);
 CREATE INDEX members_rank ON members (rank_level, id);
 CREATE INDEX members_country ON members (country, id);

@@ -23,7 +23,8 @@ pub struct SyncState {
 #[derive(Debug)]
 pub struct Store {
     db: Database,
-    key: CacheKey,
+    /// `None` only for the benchmarks' unencrypted twin.
+    key: Option<CacheKey>,
 }
 
 impl Store {
@@ -31,7 +32,13 @@ impl Store {
     /// new). A key that does not open an existing file is [`StoreError::WrongKey`].
     pub fn open(path: &Path, key: CacheKey) -> Result<Self, StoreError> {
         let db = Database::open(path, &key)?;
-        Ok(Self { db, key })
+        Ok(Self { db, key: Some(key) })
+    }
+
+    /// Wraps an already open database (the benchmarks' unencrypted twin, which has no key).
+    #[doc(hidden)]
+    pub fn from_database(db: Database) -> Self {
+        Self { db, key: None }
     }
 
     pub fn database(&self) -> &Database {
@@ -39,8 +46,8 @@ impl Store {
     }
 
     /// The raw key, to keep it in the OS keychain ("remember on this device").
-    pub fn key(&self) -> &CacheKey {
-        &self.key
+    pub fn key(&self) -> Option<&CacheKey> {
+        self.key.as_ref()
     }
 
     /// Runs a batch of changes in one transaction; the tree index is exact when it commits.

@@ -128,7 +128,10 @@ impl Vault {
 
     /// Keeps the open cache's key in the OS keychain.
     pub fn remember(&self, store: &Store) -> Result<(), StoreError> {
-        self.keychain.store(store.key())
+        let key = store
+            .key()
+            .ok_or_else(|| StoreError::Invalid("an unencrypted database has no key".into()))?;
+        self.keychain.store(key)
     }
 
     /// Removes the key from the OS keychain (the password is needed again).

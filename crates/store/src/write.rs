@@ -25,9 +25,11 @@ impl<'a> Writer<'a> {
         let tx = self.tx;
         let id = m.id.get();
         let sponsor = m.sponsor.map(MemberId::get);
-        let before: Option<(Option<i64>, u16)> = tx
-            .prepare_cached("SELECT sponsor_id, rank_level FROM members WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        let before: Option<(Option<i64>, u16, Option<i64>)> = tx
+            .prepare_cached(
+                "SELECT sponsor_id, rank_level, placement_id FROM members WHERE id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
         let (placement, slot) = match &m.placement {
             Some(p) => (Some(p.parent.get()), Some(slot_of(p.position))),
@@ -60,9 +62,12 @@ impl<'a> Writer<'a> {
                 ])?;
                 tree::on_insert(tx, id)?;
             }
-            Some((old_sponsor, old_rank)) => {
+            Some((old_sponsor, old_rank, old_placement)) => {
                 if old_sponsor != sponsor {
                     tree::on_move(tx, id, sponsor)?;
+                }
+                if old_placement != placement {
+                    tree::on_placement_change(tx)?;
                 }
                 tree::on_rank_change(tx, id, old_rank, rank)?;
                 tx.prepare_cached(

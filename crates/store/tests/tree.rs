@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use canopy_core::{MemberId, Pv, RankLevel};
-use canopy_store::{DownlineQuery, Sort, Store};
+use canopy_store::{DownlineQuery, Sort, Store, Tree};
 use common::{fresh_store, member, period};
 use proptest::prelude::*;
 
@@ -106,6 +106,7 @@ fn check(store: &Store, model: &Model) {
         let page = store
             .downline(&DownlineQuery {
                 root: MemberId::new(id),
+                tree: Tree::Sponsor,
                 period: period(10),
                 filter: Default::default(),
                 sort: Sort::JoinDate,

@@ -12,6 +12,25 @@ use crate::codes;
 use crate::error::StoreError;
 use crate::store::Store;
 
+/// Which tree "downline" follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tree {
+    /// Who enrolled whom (the genealogy the aggregates follow).
+    #[default]
+    Sponsor,
+    /// Where each member was placed (binary or unilevel positions).
+    Placement,
+}
+
+impl Tree {
+    fn columns(self) -> crate::tree::Columns {
+        match self {
+            Tree::Sponsor => crate::tree::SPONSOR,
+            Tree::Placement => crate::tree::PLACEMENT,
+        }
+    }
+}
+
 /// What the list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -28,12 +47,15 @@ pub enum Sort {
 
 impl Sort {
     /// The SQL expression sorted on; every one is a column or a column with a default.
-    fn expr(self) -> &'static str {
+    fn expr(self, tree: Tree) -> &'static str {
         match self {
             Sort::JoinDate => "m.joined_on",
             Sort::Name => "m.display_name COLLATE NOCASE",
             Sort::Rank => "m.rank_level",
-            Sort::Level => "m.depth",
+            Sort::Level => match tree {
+                Tree::Sponsor => "m.depth",
+                Tree::Placement => "m.p_depth",
+            },
             Sort::Country => "m.country",
             Sort::Status => "m.status",
             Sort::PersonalVolume => "coalesce(v.pv, 0)",
@@ -41,12 +63,15 @@ impl Sort {
         }
     }
 
-    fn value_of(self, row: &MemberRow) -> Value {
+    fn value_of(self, row: &MemberRow, tree: Tree) -> Value {
         match self {
             Sort::JoinDate => Value::Text(canopy_core::format_date(row.joined_on)),
             Sort::Name => Value::Text(row.display_name.clone()),
             Sort::Rank => Value::Integer(i64::from(row.rank.get())),
-            Sort::Level => Value::Integer(i64::from(row.depth)),
+            Sort::Level => Value::Integer(i64::from(match tree {
+                Tree::Sponsor => row.depth,
+                Tree::Placement => row.placement_depth,
+            })),
             Sort::Country => Value::Text(row.country.as_str().to_owned()),
             Sort::Status => Value::Text(codes::code(row.status)),
             Sort::PersonalVolume => Value::Integer(row.pv),
@@ -78,6 +103,7 @@ pub struct Cursor {
 pub struct DownlineQuery {
     /// Whose downline (not included in it).
     pub root: MemberId,
+    pub tree: Tree,
     /// The period whose volumes are shown and sorted on.
     pub period: Period,
     pub filter: DownlineFilter,
@@ -107,9 +133,13 @@ impl Store {
             )));
         }
         self.database().read(|conn| {
+            let cols = q.tree.columns();
             let (pre, last, depth): (i64, i64, i64) = conn
                 .query_row(
-                    "SELECT pre, last, depth FROM members WHERE id = ?1",
+                    &format!(
+                        "SELECT {}, {}, {} FROM members WHERE id = ?1",
+                        cols.pre, cols.last, cols.depth
+                    ),
                     [q.root.get()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )
@@ -117,7 +147,8 @@ impl Store {
                 .ok_or(StoreError::NotFound("member"))?;
             let mut sql = format!(
                 "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS}
-                 WHERE m.pre > ?1 AND m.pre <= ?2"
+                 WHERE m.{pre_col} > ?1 AND m.{pre_col} <= ?2",
+                pre_col = cols.pre
             );
             // ?1–?3 are fixed; :period is bound by name below, the rest positionally.
             let mut args: Vec<Value> = vec![
@@ -150,14 +181,14 @@ impl Store {
                 push_cmp(
                     &mut sql,
                     &mut args,
-                    "m.depth",
+                    &format!("m.{}", cols.depth),
                     ">=",
                     Value::Integer(depth + i64::from(from)),
                 );
                 push_cmp(
                     &mut sql,
                     &mut args,
-                    "m.depth",
+                    &format!("m.{}", cols.depth),
                     "<=",
                     Value::Integer(depth + i64::from(to)),
                 );
@@ -180,7 +211,7 @@ impl Store {
                     Value::Text(canopy_core::format_date(d)),
                 );
             }
-            let expr = q.sort.expr();
+            let expr = q.sort.expr(q.tree);
             let (cmp, dir) = if q.descending {
                 ("<", "DESC")
             } else {
@@ -203,7 +234,7 @@ impl Store {
             let next = if rows.len() > q.limit as usize {
                 rows.truncate(q.limit as usize);
                 rows.last().map(|r| Cursor {
-                    value: q.sort.value_of(r),
+                    value: q.sort.value_of(r, q.tree),
                     id: r.id.get(),
                 })
             } else {

@@ -10,7 +10,7 @@ use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
 use rusqlite::Row;
 use time::Date;
 
-pub use downline::{Cursor, DownlineFilter, DownlineQuery, Page, Sort};
+pub use downline::{Cursor, DownlineFilter, DownlineQuery, MAX_PAGE, Page, Sort, Tree};
 pub use earnings::{EarningsLineRow, PeriodEarnings, RankHistoryEntry, Statement, StatementStatus};
 pub use member::{Leg, MemberDetail, PersonalFields, RankCount, SubtreeSummary, VolumeEntry};
 pub use search::{Match, SearchHit};
@@ -33,6 +33,8 @@ pub struct MemberRow {
     /// Depth in the cached tree (the scope's root is 0); subtract the focus's depth for
     /// the level below it.
     pub depth: u32,
+    /// The same in the placement tree.
+    pub placement_depth: u32,
     /// Everyone below, at any depth.
     pub team_size: u64,
     pub has_children: bool,
@@ -45,7 +47,7 @@ pub struct MemberRow {
 /// and the volume of period `?period`.
 pub(crate) const ROW_COLUMNS: &str = "m.id, m.number, m.display_name, m.rank_level, \
     coalesce(r.name, ''), m.status, m.joined_on, m.country, m.sponsor_id, m.depth, \
-    coalesce(s.team_size, 0), coalesce(v.pv, 0), coalesce(v.gv, 0)";
+    coalesce(s.team_size, 0), coalesce(v.pv, 0), coalesce(v.gv, 0), m.p_depth";
 
 /// The joins [`ROW_COLUMNS`] needs; `:period` is the volume period.
 pub(crate) const ROW_JOINS: &str = "LEFT JOIN ranks r ON r.level = m.rank_level \
@@ -74,6 +76,7 @@ pub(crate) fn member_row(r: &Row<'_>) -> Result<MemberRow, StoreError> {
         has_children: team_size > 0,
         pv: r.get(11)?,
         gv: r.get(12)?,
+        placement_depth: r.get(13)?,
     })
 }
 

@@ -28,6 +28,30 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// The `meta` key set while the index needs a rebuild.
 const DIRTY: &str = "tree_dirty";
 
+/// The columns of one tree's index: the sponsor tree carries the aggregates, the
+/// placement tree only its intervals and depths (for its downline pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Columns {
+    pub parent: &'static str,
+    pub pre: &'static str,
+    pub last: &'static str,
+    pub depth: &'static str,
+}
+
+pub(crate) const SPONSOR: Columns = Columns {
+    parent: "sponsor_id",
+    pre: "pre",
+    last: "last",
+    depth: "depth",
+};
+
+pub(crate) const PLACEMENT: Columns = Columns {
+    parent: "placement_id",
+    pre: "p_pre",
+    last: "p_last",
+    depth: "p_depth",
+};
+
 /// Recomputes the whole index now.
 pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
     rebuild::rebuild(tx)?;
@@ -87,20 +111,21 @@ fn contribution(tx: &Transaction<'_>, id: i64) -> Result<Contribution, StoreErro
     })
 }
 
-/// The member's sponsor, if that sponsor is in the cache.
-fn sponsor_in_cache(tx: &Connection, id: i64) -> Result<Option<i64>, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT s.id FROM members m JOIN members s ON s.id = m.sponsor_id WHERE m.id = ?1",
-    )?;
+/// The member's parent in the tree of `cols`, if that parent is in the cache.
+fn parent_in_cache(tx: &Connection, id: i64, cols: Columns) -> Result<Option<i64>, StoreError> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT s.id FROM members m JOIN members s ON s.id = m.{} WHERE m.id = ?1",
+        cols.parent
+    ))?;
     Ok(stmt.query_row([id], |r| r.get(0)).optional()?)
 }
 
 /// `from` and its ancestors in the cache, nearest first. A sponsor cycle (impossible from a
 /// correct server) is cut where it closes.
-fn chain_from(tx: &Connection, from: i64) -> Result<Vec<i64>, StoreError> {
+fn chain_from(tx: &Connection, from: i64, cols: Columns) -> Result<Vec<i64>, StoreError> {
     let mut chain = vec![from];
     let mut at = from;
-    while let Some(up) = sponsor_in_cache(tx, at)? {
+    while let Some(up) = parent_in_cache(tx, at, cols)? {
         if chain.contains(&up) {
             return Err(StoreError::Invalid(format!(
                 "the sponsor line of member {from} loops back on itself"
@@ -114,8 +139,12 @@ fn chain_from(tx: &Connection, from: i64) -> Result<Vec<i64>, StoreError> {
 
 /// Everyone above `id` in the cache, nearest first.
 pub(crate) fn ancestors(tx: &Connection, id: i64) -> Result<Vec<i64>, StoreError> {
-    match sponsor_in_cache(tx, id)? {
-        Some(s) => chain_from(tx, s),
+    ancestors_in(tx, id, SPONSOR)
+}
+
+fn ancestors_in(tx: &Connection, id: i64, cols: Columns) -> Result<Vec<i64>, StoreError> {
+    match parent_in_cache(tx, id, cols)? {
+        Some(s) => chain_from(tx, s, cols),
         None => Ok(Vec::new()),
     }
 }
@@ -207,7 +236,7 @@ fn add_group_volume(
 /// its sponsor's interval and adds it to its ancestors. A member whose own downline arrived
 /// first, or with no gap left, marks the index for a rebuild instead.
 pub(crate) fn on_insert(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError> {
-    if has_children(tx, id)? {
+    if has_children(tx, id, SPONSOR)? || has_children(tx, id, PLACEMENT)? {
         return mark_dirty(tx);
     }
     // Once dirty, the rebuild at the end recomputes everything: don't update on top of it.
@@ -215,44 +244,63 @@ pub(crate) fn on_insert(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError>
         return Ok(());
     }
     let chain = ancestors(tx, id)?;
-    number_leaf(tx, id, &chain)?;
+    number_leaf(tx, id, &chain, SPONSOR)?;
+    let placement_chain = ancestors_in(tx, id, PLACEMENT)?;
+    number_leaf(tx, id, &placement_chain, PLACEMENT)?;
+    if is_dirty(tx)? {
+        return Ok(());
+    }
     let c = contribution(tx, id)?;
     apply_along(tx, &chain, &c, 1)
 }
 
-fn number_leaf(tx: &Transaction<'_>, id: i64, chain: &[i64]) -> Result<(), StoreError> {
-    let Some(&sponsor) = chain.first() else {
+fn number_leaf(
+    tx: &Transaction<'_>,
+    id: i64,
+    chain: &[i64],
+    cols: Columns,
+) -> Result<(), StoreError> {
+    let Columns {
+        pre: pre_col,
+        last: last_col,
+        depth: depth_col,
+        ..
+    } = cols;
+    let Some(&parent) = chain.first() else {
         // A new root of the scope: after everything else.
-        let end: i64 = tx.query_row(
-            "SELECT coalesce(max(last), 0) FROM members WHERE id != ?1",
-            [id],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "UPDATE members SET pre = ?2, last = ?2, depth = 0 WHERE id = ?1",
-            params![id, end + GAP],
-        )?;
+        let end: i64 = tx
+            .prepare_cached(&format!(
+                "SELECT coalesce(max({last_col}), 0) FROM members WHERE id != ?1"
+            ))?
+            .query_row([id], |r| r.get(0))?;
+        tx.prepare_cached(&format!(
+            "UPDATE members SET {pre_col} = ?2, {last_col} = ?2, {depth_col} = 0 WHERE id = ?1"
+        ))?
+        .execute(params![id, end + GAP])?;
         return Ok(());
     };
-    let (end, depth): (i64, i64) = tx.query_row(
-        "SELECT last, depth FROM members WHERE id = ?1",
-        [sponsor],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (end, depth): (i64, i64) = tx
+        .prepare_cached(&format!(
+            "SELECT {last_col}, {depth_col} FROM members WHERE id = ?1"
+        ))?
+        .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let next: Option<i64> = tx
-        .prepare_cached("SELECT min(pre) FROM members WHERE pre > ?1 AND id != ?2")?
+        .prepare_cached(&format!(
+            "SELECT min({pre_col}) FROM members WHERE {pre_col} > ?1 AND id != ?2"
+        ))?
         .query_row(params![end, id], |r| r.get(0))?;
     let room = next.map_or(2 * STEP, |next| next - end);
     if room < 2 {
         return mark_dirty(tx);
     }
     let pre = end + STEP.min(room / 2);
-    tx.execute(
-        "UPDATE members SET pre = ?2, last = ?2, depth = ?3 WHERE id = ?1",
-        params![id, pre, depth + 1],
-    )?;
-    let mut widen =
-        tx.prepare_cached("UPDATE members SET last = ?2 WHERE id = ?1 AND last < ?2")?;
+    tx.prepare_cached(&format!(
+        "UPDATE members SET {pre_col} = ?2, {last_col} = ?2, {depth_col} = ?3 WHERE id = ?1"
+    ))?
+    .execute(params![id, pre, depth + 1])?;
+    let mut widen = tx.prepare_cached(&format!(
+        "UPDATE members SET {last_col} = ?2 WHERE id = ?1 AND {last_col} < ?2"
+    ))?;
     for &a in chain {
         widen.execute(params![a, pre])?;
     }
@@ -271,17 +319,25 @@ pub(crate) fn on_remove(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError>
     tx.prepare_cached("DELETE FROM subtree_stats WHERE member_id = ?1")?
         .execute([id])?;
     // The enrollees' intervals still lie inside the old ancestors' intervals: renumber.
-    if has_children(tx, id)? {
+    if has_children(tx, id, SPONSOR)? || has_children(tx, id, PLACEMENT)? {
         mark_dirty(tx)
     } else {
         Ok(())
     }
 }
 
-fn has_children(tx: &Transaction<'_>, id: i64) -> Result<bool, StoreError> {
+fn has_children(tx: &Transaction<'_>, id: i64, cols: Columns) -> Result<bool, StoreError> {
     Ok(tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM members WHERE sponsor_id = ?1)")?
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM members WHERE {} = ?1)",
+            cols.parent
+        ))?
         .query_row([id], |r| r.get(0))?)
+}
+
+/// A member's placement changed: the placement intervals must be renumbered.
+pub(crate) fn on_placement_change(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    mark_dirty(tx)
 }
 
 /// Moves a member and its downline under `new_sponsor` (`sponsor_id` not yet changed).
@@ -292,7 +348,7 @@ pub(crate) fn on_move(
     new_sponsor: Option<i64>,
 ) -> Result<(), StoreError> {
     let new_chain = match new_sponsor {
-        Some(s) if exists(tx, s)? => chain_from(tx, s)?,
+        Some(s) if exists(tx, s)? => chain_from(tx, s, SPONSOR)?,
         _ => Vec::new(),
     };
     if new_chain.contains(&id) {

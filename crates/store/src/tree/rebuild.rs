@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rusqlite::{Transaction, params};
 
 use super::stats::{add_counts, encode};
-use super::{GAP, NONE};
+use super::{Columns, GAP, NONE, PLACEMENT, SPONSOR};
 use crate::error::StoreError;
 
 /// The tree as compact arrays: members in id order, parents as indexes.
@@ -21,8 +21,11 @@ struct Forest {
 }
 
 impl Forest {
-    fn load(tx: &Transaction<'_>) -> Result<Self, StoreError> {
-        let mut stmt = tx.prepare("SELECT id, sponsor_id, rank_level FROM members ORDER BY id")?;
+    fn load(tx: &Transaction<'_>, cols: Columns) -> Result<Self, StoreError> {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT id, {}, rank_level FROM members ORDER BY id",
+            cols.parent
+        ))?;
         let mut ids = Vec::new();
         let mut sponsors = Vec::new();
         let mut rank = Vec::new();
@@ -114,9 +117,10 @@ impl Forest {
     }
 }
 
-/// Renumbers every member (pre, last, depth) and recomputes every aggregate.
+/// Renumbers every member in both trees and recomputes every aggregate.
 pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let forest = Forest::load(tx)?;
+    renumber_placement(tx)?;
+    let forest = Forest::load(tx, SPONSOR)?;
     let n = forest.ids.len();
     let (order, depth) = forest.preorder();
 
@@ -168,6 +172,32 @@ pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
     drop(stats_rows);
     drop(index_rows);
     rebuild_group_volumes(tx, &forest, &order, &position)?;
+    Ok(())
+}
+
+/// The placement tree's intervals and depths (no aggregates: those follow the sponsor tree).
+fn renumber_placement(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let forest = Forest::load(tx, PLACEMENT)?;
+    let (order, depth) = forest.preorder();
+    let n = forest.ids.len();
+    let mut position = vec![0usize; n];
+    let mut pre = vec![0i64; n];
+    for (p, &v) in order.iter().enumerate() {
+        position[v as usize] = p;
+        pre[v as usize] = (p as i64 + 1) * GAP;
+    }
+    let mut last = pre.clone();
+    for &v in order.iter().rev() {
+        let p = forest.parent[v as usize];
+        if p != NONE && position[p as usize] < position[v as usize] {
+            last[p as usize] = last[p as usize].max(last[v as usize]);
+        }
+    }
+    let mut update =
+        tx.prepare("UPDATE members SET p_pre = ?2, p_last = ?3, p_depth = ?4 WHERE id = ?1")?;
+    for v in 0..n {
+        update.execute(params![forest.ids[v], pre[v], last[v], depth[v]])?;
+    }
     Ok(())
 }
 
