@@ -19,6 +19,11 @@ impl<'a> Writer<'a> {
         Self { tx }
     }
 
+    /// The transaction itself, for the writes other modules add to `Writer`.
+    pub(crate) fn tx(&self) -> &Transaction<'a> {
+        self.tx
+    }
+
     /// Inserts or replaces a member. A new sponsor moves the member's whole downline with
     /// it; personal details the server no longer sends are deleted here too.
     pub fn put_member(&self, m: &Member) -> Result<(), StoreError> {

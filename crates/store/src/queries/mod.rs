@@ -4,6 +4,7 @@
 mod downline;
 mod earnings;
 mod member;
+mod people;
 mod search;
 
 use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
@@ -13,6 +14,7 @@ use time::Date;
 pub use downline::{Cursor, DownlineFilter, DownlineQuery, MAX_PAGE, Page, Sort, Tree};
 pub use earnings::{EarningsLineRow, PeriodEarnings, RankHistoryEntry, Statement, StatementStatus};
 pub use member::{Leg, MemberDetail, PersonalFields, RankCount, SubtreeSummary, VolumeEntry};
+pub use people::{AlertRow, CustomerRow, NoteRow};
 pub use search::{Match, SearchHit};
 
 use crate::codes;
