@@ -206,12 +206,23 @@ fn print_table(rows: &[Row]) {
 /// P2, P3, P4, P7: the store's benchmark binary (`crates/store/benches/cache.rs`), built
 /// optimised, on the generated 1M-member cache it keeps under `target/bench/`.
 fn store_bench(bench: &Bench) -> Result<Row> {
-    proc::step(&format!("{}: {} (the first run generates the 1M-member cache)", bench.id, bench.what));
+    proc::step(&format!(
+        "{}: {} (the first run generates the 1M-member cache)",
+        bench.id, bench.what
+    ));
     let out = paths::bench_out();
     let out = out.to_string_lossy();
     let mut cmd = proc::cargo();
-    cmd.args(["bench", "--quiet", "--package", "canopy-store", "--bench", "cache", "--"])
-        .args(["--out", &out, bench.id]);
+    cmd.args([
+        "bench",
+        "--quiet",
+        "--package",
+        "canopy-store",
+        "--bench",
+        "cache",
+        "--",
+    ])
+    .args(["--out", &out, bench.id]);
     let (ok, output) = proc::run_captured(&mut cmd)?;
     if !ok {
         bail!("the store benchmark {} failed", bench.id);

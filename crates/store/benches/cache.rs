@@ -337,9 +337,11 @@ fn p7(data: &data::Data) -> serde_json::Value {
         "id": "P7", "figure": open, "unit": "ms", "baseline": base, "ratio": open / base,
         "pass": open <= 20.0,
         "note": format!(
-            "median of 15 opens of the 1M cache with the raw key + the founder's aggregates \
-             (max {:.2} ms); Argon2id m=64MiB t=3 p=4 before it: {derive:.0} ms; \
-             baseline: SQLCipher passphrase open (PBKDF2)", percentile(opens, 100.0)
+            "median of 15 opens of the {}-member cache with the raw key + the founder's \
+             aggregates (max {:.2} ms); Argon2id m=64MiB t=3 p=4 before it: {derive:.0} ms; \
+             baseline: SQLCipher passphrase open (PBKDF2)",
+            data.members,
+            percentile(opens, 100.0)
         ),
     })
 }

@@ -24,3 +24,8 @@ CREATE VIRTUAL TABLE member_search USING fts5 (
     prefix = '1 2 3',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- A cache from before this migration has members already: index their names.
+INSERT INTO member_search (rowid, name)
+SELECT m.id, m.display_name || coalesce(' ' || p.legal_name, '')
+FROM members m LEFT JOIN member_personal p ON p.member_id = m.id;

@@ -114,6 +114,13 @@ impl Database {
         lock(&self.writer)
     }
 
+    /// Rewrites the file compactly (SQLite's `VACUUM`), e.g. after a bootstrap replaced
+    /// most of it.
+    pub fn vacuum(&self) -> Result<(), StoreError> {
+        self.writer().execute_batch("VACUUM")?;
+        Ok(())
+    }
+
     /// Writes a decrypted copy of the whole cache to `plain` (SQLCipher's
     /// `sqlcipher_export`): the benchmark's unencrypted twin. Refuses an existing file.
     pub fn export_plaintext(&self, plain: &Path) -> Result<(), StoreError> {
@@ -125,7 +132,14 @@ impl Database {
             .ok_or_else(|| StoreError::Invalid("the export path is not UTF-8".into()))?;
         let conn = self.writer();
         conn.execute("ATTACH DATABASE ?1 AS plaintext KEY ''", [target])?;
-        let exported = conn.query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(()));
+        // sqlcipher_export copies schema and rows but not the schema version.
+        let exported = conn
+            .query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(()))
+            .and_then(|()| {
+                let version =
+                    migrations::version(&conn).map_err(|_| rusqlite::Error::InvalidQuery)?;
+                conn.execute_batch(&format!("PRAGMA plaintext.user_version = {version}"))
+            });
         conn.execute_batch("DETACH DATABASE plaintext")?;
         exported?;
         Ok(())

@@ -59,3 +59,100 @@ pub fn letters(mut id: i64) -> String {
     }
     out
 }
+
+/// The raw key as SQLCipher's key pragma, the way any peer keys a connection to the cache:
+/// `PRAGMA key = "x'…'";`.
+pub fn key_pragma(key: &CacheKey) -> String {
+    format!(
+        "PRAGMA key = \"x'{}'\";",
+        data_encoding::HEXUPPER.encode(key.as_bytes())
+    )
+}
+
+/// What a shell printed and whether it succeeded.
+#[derive(Debug)]
+pub struct ShellOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The `sqlcipher` shell (SQLCipher 4): `$CANOPY_SQLCIPHER`, else on PATH, else where
+/// `cargo xtask setup` puts it. Missing or too old is a failed test, never a skipped one.
+pub fn sqlcipher_shell() -> std::path::PathBuf {
+    let tools = std::env::var_os("CANOPY_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| std::path::Path::new(&home).join(".cache").join("canopy"))
+        })
+        .map(|cache| cache.join("tools").join("bin").join("sqlcipher"));
+    let shell = std::env::var_os("CANOPY_SQLCIPHER")
+        .map(std::path::PathBuf::from)
+        .or_else(|| on_path("sqlcipher"))
+        .or(tools.filter(|p| p.is_file()))
+        .unwrap_or_else(|| {
+            panic!(
+                "the `sqlcipher` shell (SQLCipher 4) is missing: run `cargo xtask setup`, \
+                 or set CANOPY_SQLCIPHER to one"
+            )
+        });
+    let version = std::process::Command::new(&shell)
+        .arg("-version")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e}; run `cargo xtask setup`",
+                shell.display()
+            )
+        });
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(
+        version.contains("SQLCipher 4"),
+        "{} is not SQLCipher 4 ({}): run `cargo xtask setup`, or set CANOPY_SQLCIPHER",
+        shell.display(),
+        version.trim()
+    );
+    shell
+}
+
+/// SQLite's own `sqlite3` shell, on PATH. Missing is a failed test.
+pub fn sqlite3_shell() -> std::path::PathBuf {
+    on_path("sqlite3").unwrap_or_else(|| {
+        panic!("the `sqlite3` shell is missing: run `cargo xtask setup` (Debian package sqlite3)")
+    })
+}
+
+fn on_path(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Runs `shell` on the database `db` with `sql` on its standard input, stopping at the
+/// first error (`-bail`).
+pub fn run_shell(shell: &std::path::Path, db: &std::path::Path, sql: &str) -> ShellOutput {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(shell)
+        .arg("-bail")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", shell.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    ShellOutput {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
