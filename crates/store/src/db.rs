@@ -42,28 +42,21 @@ impl Database {
     /// Opens (or creates) the encrypted cache at `path` with `key` and brings its schema
     /// up to date. A wrong key is [`StoreError::WrongKey`], before anything is written.
     pub fn open(path: &Path, key: &CacheKey) -> Result<Self, StoreError> {
-        let mut writer = open_connection(path, Some(key), false)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        migrations::migrate(&mut writer)?;
-        let readers = (0..READERS)
-            .map(|_| open_connection(path, Some(key), true).map(Mutex::new))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            path: path.to_owned(),
-            writer: Mutex::new(writer),
-            readers,
-            next_reader: AtomicUsize::new(0),
-        })
+        Self::open_with(path, Some(key))
     }
 
     /// Opens an unencrypted database with the same schema and pragmas: the baseline of the
     /// SQLCipher overhead benchmark (P2), never the app's cache.
     pub fn open_plain(path: &Path) -> Result<Self, StoreError> {
-        let mut writer = open_connection(path, None, false)?;
+        Self::open_with(path, None)
+    }
+
+    fn open_with(path: &Path, key: Option<&CacheKey>) -> Result<Self, StoreError> {
+        let mut writer = open_connection(path, key, false)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         migrations::migrate(&mut writer)?;
         let readers = (0..READERS)
-            .map(|_| open_connection(path, None, true).map(Mutex::new))
+            .map(|_| open_connection(path, key, true).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             path: path.to_owned(),

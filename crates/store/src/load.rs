@@ -6,11 +6,9 @@
 use canopy_core::{EarningsLine, Member, MemberId, Period, Pv, RankLevel};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::codes;
 use crate::error::StoreError;
 use crate::store::{Store, SyncState};
 use crate::tree;
-use crate::write::slot_of;
 
 /// Tables whose secondary indexes are dropped during a load and rebuilt after it.
 const BULK_TABLES: &[&str] = &[
@@ -75,13 +73,7 @@ impl Store {
             for table in SNAPSHOT_TABLES {
                 tx.execute(&format!("DELETE FROM {table}"), [])?;
             }
-            let saved: Option<String> = tx
-                .query_row(
-                    "SELECT value FROM meta WHERE key = ?1",
-                    [SAVED_INDEXES],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let saved = saved_indexes(tx)?;
             if saved.is_none() {
                 let indexes = secondary_indexes(tx)?;
                 for (name, _) in &indexes {
@@ -179,13 +171,7 @@ impl Store {
     pub fn bootstrap_finish(&self, state: &SyncState) -> Result<(), StoreError> {
         self.database().write(|tx| {
             tree::rebuild(tx)?;
-            let saved: Option<String> = tx
-                .query_row(
-                    "SELECT value FROM meta WHERE key = ?1",
-                    [SAVED_INDEXES],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let saved = saved_indexes(tx)?;
             if let Some(saved) = saved {
                 let indexes: Vec<String> = serde_json::from_str(&saved)
                     .map_err(|e| StoreError::Invalid(format!("saved index list: {e}")))?;
@@ -212,6 +198,17 @@ impl Store {
     }
 }
 
+/// The dropped indexes' SQL (JSON), while a load runs.
+fn saved_indexes(tx: &Transaction<'_>) -> Result<Option<String>, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            [SAVED_INDEXES],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// Secondary indexes of the bulk tables (not the automatic ones of primary keys).
 fn secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<(String, String)>, StoreError> {
     let marks = vec!["?"; BULK_TABLES.len()].join(", ");
@@ -230,31 +227,10 @@ fn secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<(String, String)>, Stor
 impl BulkWriter<'_> {
     /// Appends a member; the tree index and search are built at the end of the load.
     pub fn member(&mut self, m: &Member) -> Result<(), StoreError> {
-        let (placement, slot) = match &m.placement {
-            Some(p) => (Some(p.parent.get()), Some(slot_of(p.position))),
-            None => (None, None),
-        };
         self.tx
             .prepare_cached("INSERT OR IGNORE INTO ranks (level, name) VALUES (?1, ?2)")?
             .execute(params![m.rank.level.get(), m.rank.name])?;
-        self.tx
-            .prepare_cached(
-                "INSERT INTO members (id, number, sponsor_id, placement_id, placement_slot,
-                    rank_level, status, joined_on, country, display_name)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                m.id.get(),
-                m.number.as_str(),
-                m.sponsor.map(MemberId::get),
-                placement,
-                slot,
-                m.rank.level.get(),
-                codes::code(m.status),
-                canopy_core::format_date(m.joined_on),
-                m.country.as_str(),
-                m.display_name.as_str(),
-            ])?;
+        crate::write::upsert_member_row(self.tx, m)?;
         if m.personal.is_some() {
             crate::write::Writer::new(self.tx).put_personal(m)?;
         }

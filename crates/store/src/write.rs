@@ -36,10 +36,7 @@ impl<'a> Writer<'a> {
             )?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let (placement, slot) = match &m.placement {
-            Some(p) => (Some(p.parent.get()), Some(slot_of(p.position))),
-            None => (None, None),
-        };
+        let placement = m.placement.map(|p| p.parent.get());
         let rank = m.rank.level.get();
         tx.prepare_cached(
             "INSERT INTO ranks (level, name) VALUES (?1, ?2)
@@ -48,26 +45,11 @@ impl<'a> Writer<'a> {
         .execute(params![rank, m.rank.name])?;
         match before {
             None => {
-                tx.prepare_cached(
-                    "INSERT INTO members (id, number, sponsor_id, placement_id, placement_slot,
-                        rank_level, status, joined_on, country, display_name)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?
-                .execute(params![
-                    id,
-                    m.number.as_str(),
-                    sponsor,
-                    placement,
-                    slot,
-                    rank,
-                    status_code(m.status),
-                    canopy_core::format_date(m.joined_on),
-                    m.country.as_str(),
-                    m.display_name.as_str(),
-                ])?;
+                upsert_member_row(tx, m)?;
                 tree::on_insert(tx, id)?;
             }
             Some((old_sponsor, old_rank, old_placement)) => {
+                // The index follows the old sponsor line, so it moves before the row does.
                 if old_sponsor != sponsor {
                     tree::on_move(tx, id, sponsor)?;
                 }
@@ -75,24 +57,7 @@ impl<'a> Writer<'a> {
                     tree::on_placement_change(tx)?;
                 }
                 tree::on_rank_change(tx, id, old_rank, rank)?;
-                tx.prepare_cached(
-                    "UPDATE members SET number = ?2, sponsor_id = ?3, placement_id = ?4,
-                        placement_slot = ?5, rank_level = ?6, status = ?7, joined_on = ?8,
-                        country = ?9, display_name = ?10
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    m.number.as_str(),
-                    sponsor,
-                    placement,
-                    slot,
-                    rank,
-                    status_code(m.status),
-                    canopy_core::format_date(m.joined_on),
-                    m.country.as_str(),
-                    m.display_name.as_str(),
-                ])?;
+                upsert_member_row(tx, m)?;
             }
         }
         self.put_personal(m)?;
@@ -296,6 +261,37 @@ impl<'a> Writer<'a> {
             ])?;
         Ok(())
     }
+}
+
+/// Writes a member's public fields (the tree index columns are left to `tree`).
+pub(crate) fn upsert_member_row(tx: &Transaction<'_>, m: &Member) -> Result<(), StoreError> {
+    let (placement, slot) = match &m.placement {
+        Some(p) => (Some(p.parent.get()), Some(slot_of(p.position))),
+        None => (None, None),
+    };
+    tx.prepare_cached(
+        "INSERT INTO members (id, number, sponsor_id, placement_id, placement_slot,
+            rank_level, status, joined_on, country, display_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (id) DO UPDATE SET number = excluded.number,
+            sponsor_id = excluded.sponsor_id, placement_id = excluded.placement_id,
+            placement_slot = excluded.placement_slot, rank_level = excluded.rank_level,
+            status = excluded.status, joined_on = excluded.joined_on,
+            country = excluded.country, display_name = excluded.display_name",
+    )?
+    .execute(params![
+        m.id.get(),
+        m.number.as_str(),
+        m.sponsor.map(MemberId::get),
+        placement,
+        slot,
+        m.rank.level.get(),
+        status_code(m.status),
+        canopy_core::format_date(m.joined_on),
+        m.country.as_str(),
+        m.display_name.as_str(),
+    ])?;
+    Ok(())
 }
 
 /// Placement slot as stored: binary legs first (left -2, right -1), then unilevel 0, 1, ….
