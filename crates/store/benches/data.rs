@@ -31,8 +31,9 @@ impl Data {
     }
 
     pub fn unlock(&self) -> Result<Store, String> {
+        // As after an online sign-in: the data may be older than the offline allowance.
         self.vault
-            .unlock(PASSWORD, std::time::SystemTime::now())
+            .unlock_online(PASSWORD, std::time::SystemTime::now())
             .map_err(|e| e.to_string())
     }
 }
@@ -61,7 +62,7 @@ pub fn ensure(root: &Path, members: usize) -> Result<Data, String> {
     let started = Instant::now();
     let store = data
         .vault
-        .create(PASSWORD, KdfParams::DEFAULT)
+        .create(PASSWORD, KdfParams::DEFAULT, std::time::SystemTime::now())
         .map_err(|e| e.to_string())?;
     let rows = load(&store, members)?;
     let loaded = started.elapsed();

@@ -44,6 +44,8 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("the cache is locked")]
     Locked,
+    #[error("this device has been offline for more than {days} days: sign in online to go on")]
+    OnlineSignInRequired { days: u32 },
 }
 
 impl StoreError {

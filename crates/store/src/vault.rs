@@ -61,7 +61,14 @@ impl Vault {
 
     /// Makes a new, empty cache under a fresh random key wrapped by `password`. Leftovers of
     /// an earlier attempt that crashed before its envelope was written are removed first.
-    pub fn create(&self, password: &str, params: KdfParams) -> Result<Store, StoreError> {
+    /// `now` is when the online sign-in that made it happened: the offline allowance
+    /// starts there.
+    pub fn create(
+        &self,
+        password: &str,
+        params: KdfParams,
+        now: SystemTime,
+    ) -> Result<Store, StoreError> {
         if password.is_empty() {
             return Err(StoreError::Invalid(
                 "choose a password for this device".into(),
@@ -75,6 +82,8 @@ impl Vault {
         let key = CacheKey::generate()?;
         let envelope = Envelope::seal(&key, password, params)?;
         let store = Store::open(&self.db_path(), key)?;
+        // A cache is made right after an online sign-in: its offline allowance starts now.
+        store.write(|w| w.put_online_sign_in(now))?;
         // Written last: until it exists, the directory is not a cache.
         envelope.write_atomic(&self.envelope_path())?;
         Ok(store)
@@ -82,7 +91,22 @@ impl Vault {
 
     /// Offline unlock: the password unwraps the key, the key opens the cache. Failed
     /// attempts wait longer and longer ([`throttle`]); a wrong password never opens anything.
+    /// Past the company's offline allowance it is [`StoreError::OnlineSignInRequired`].
     pub fn unlock(&self, password: &str, now: SystemTime) -> Result<Store, StoreError> {
+        let store = self.open_with_password(password, now)?;
+        store.check_offline_allowance(now)?;
+        Ok(store)
+    }
+
+    /// Unlock right after the server accepted an online sign-in: the offline allowance
+    /// starts again from `now`.
+    pub fn unlock_online(&self, password: &str, now: SystemTime) -> Result<Store, StoreError> {
+        let store = self.open_with_password(password, now)?;
+        store.write(|w| w.put_online_sign_in(now))?;
+        Ok(store)
+    }
+
+    fn open_with_password(&self, password: &str, now: SystemTime) -> Result<Store, StoreError> {
         let mut throttle = self.throttle();
         throttle.check(now)?;
         let envelope = Envelope::read(&self.envelope_path())?;
@@ -101,7 +125,7 @@ impl Vault {
     /// Unlock without a password, from the OS keychain ("remember on this device"). `None`
     /// means "ask for the password": no entry, no keychain, or a key that no longer opens
     /// this cache (which is then forgotten). There is no other way in.
-    pub fn unlock_remembered(&self) -> Result<Option<Store>, StoreError> {
+    pub fn unlock_remembered(&self, now: SystemTime) -> Result<Option<Store>, StoreError> {
         if !self.exists() {
             return Err(StoreError::NoCache);
         }
@@ -114,7 +138,10 @@ impl Vault {
             }
         };
         match Store::open(&self.db_path(), key) {
-            Ok(store) => Ok(Some(store)),
+            Ok(store) => {
+                store.check_offline_allowance(now)?;
+                Ok(Some(store))
+            }
             Err(StoreError::WrongKey) => {
                 tracing::warn!("the keychain's key does not open this cache: forgetting it");
                 if let Err(e) = self.keychain.forget() {

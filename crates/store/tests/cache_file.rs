@@ -27,7 +27,9 @@ struct Cache {
 fn locked_cache() -> Cache {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::new(dir.path().join("cache"), Box::new(NoKeychain));
-    let store = vault.create(PASSWORD, KdfParams::DEFAULT).unwrap();
+    let store = vault
+        .create(PASSWORD, KdfParams::DEFAULT, std::time::SystemTime::now())
+        .unwrap();
     let mut m = member(1, None, 2);
     m.display_name = PersonName::parse(NAME).unwrap();
     store.write(|w| w.put_member(&m)).unwrap();

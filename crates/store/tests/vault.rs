@@ -33,7 +33,7 @@ fn secs(s: u64) -> Duration {
 fn vault_with_data(keychain: Box<dyn Keychain>) -> (tempfile::TempDir, Vault, Store) {
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::new(dir.path().join("cache"), keychain);
-    let store = vault.create(PASSWORD, KdfParams::DEFAULT).unwrap();
+    let store = vault.create(PASSWORD, KdfParams::DEFAULT, t0()).unwrap();
     store
         .write(|w| w.put_member(&member(MEMBER, None, 1)))
         .unwrap();
@@ -258,7 +258,7 @@ fn a_keychain_that_vanished_broke_or_changed_falls_back_to_the_password() {
         store.lock();
 
         keychain.set(mode);
-        let remembered = vault.unlock_remembered().unwrap();
+        let remembered = vault.unlock_remembered(t0()).unwrap();
         assert_eq!(remembered.is_some(), opens, "{mode:?}");
         if let Some(store) = remembered {
             assert_eq!(shown_name(&store), expected_name(), "{mode:?}");
@@ -285,7 +285,12 @@ fn without_a_keychain_nothing_is_remembered_and_the_password_works() {
     let err = vault.remember(&store).unwrap_err();
     assert_eq!(err.to_string(), "the OS keychain failed: not available");
     store.lock();
-    assert!(vault.unlock_remembered().unwrap().is_none());
+    assert!(
+        vault
+            .unlock_remembered(SystemTime::now())
+            .unwrap()
+            .is_none()
+    );
     let store = vault.unlock(PASSWORD, t0()).unwrap();
     assert_eq!(shown_name(&store), expected_name());
 }
@@ -322,7 +327,7 @@ fn changing_the_password_keeps_the_data_and_the_remembered_key() {
     // Same key underneath: the keychain entry still opens the cache.
     assert_eq!(store.key(), Some(&key));
     store.lock();
-    let store = vault.unlock_remembered().unwrap().unwrap();
+    let store = vault.unlock_remembered(t0()).unwrap().unwrap();
     assert_eq!(shown_name(&store), expected_name());
 }
 
@@ -372,7 +377,7 @@ fn a_wipe_leaves_nothing_behind() {
     assert!(!vault.exists());
     for result in [
         vault.unlock(PASSWORD, t0()).map(drop),
-        vault.unlock_remembered().map(drop),
+        vault.unlock_remembered(t0()).map(drop),
     ] {
         let err = result.unwrap_err();
         assert!(matches!(err, StoreError::NoCache), "{err:?}");
@@ -384,7 +389,7 @@ fn a_wipe_leaves_nothing_behind() {
 
     // The device can be set up again, and starts empty.
     let vault = Vault::new(dir.path().join("cache"), Box::new(keychain));
-    let store = vault.create(OTHER, KdfParams::DEFAULT).unwrap();
+    let store = vault.create(OTHER, KdfParams::DEFAULT, t0()).unwrap();
     let err = store.member(MemberId::new(MEMBER), period(11)).unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     assert!(vault.exists());
@@ -394,7 +399,7 @@ fn a_wipe_leaves_nothing_behind() {
 fn create_refuses_an_existing_cache_and_an_empty_password() {
     let (dir, vault, store) = vault_with_data(Box::new(NoKeychain));
     store.lock();
-    let err = vault.create(OTHER, KdfParams::DEFAULT).unwrap_err();
+    let err = vault.create(OTHER, KdfParams::DEFAULT, t0()).unwrap_err();
     assert!(matches!(err, StoreError::CacheExists), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -405,7 +410,7 @@ fn create_refuses_an_existing_cache_and_an_empty_password() {
     assert_eq!(shown_name(&store), expected_name());
 
     let fresh = Vault::new(dir.path().join("another"), Box::new(NoKeychain));
-    let err = fresh.create("", KdfParams::DEFAULT).unwrap_err();
+    let err = fresh.create("", KdfParams::DEFAULT, t0()).unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
@@ -413,4 +418,42 @@ fn create_refuses_an_existing_cache_and_an_empty_password() {
     );
     assert!(!fresh.exists());
     assert!(!fresh.db_path().exists());
+}
+
+#[test]
+fn past_the_offline_allowance_only_an_online_sign_in_opens_the_cache() {
+    use canopy_store::LockPolicy;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::new(dir.path().join("cache"), Box::new(NoKeychain));
+    let signed_in = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+    let store = vault
+        .create(PASSWORD, KdfParams::DEFAULT, signed_in)
+        .unwrap();
+    store
+        .write(|w| {
+            w.put_lock_policy(&LockPolicy {
+                max_idle: Duration::from_secs(600),
+                max_offline_days: 7,
+            })?;
+            w.put_online_sign_in(signed_in)
+        })
+        .unwrap();
+    drop(store);
+    let day = Duration::from_secs(86_400);
+    let cases = [(6, true), (7, true), (8, false), (30, false)];
+    for (days, opens) in cases {
+        let got = vault.unlock(PASSWORD, signed_in + day * days);
+        match (opens, got) {
+            (true, Ok(store)) => assert_eq!(store.lock_policy().unwrap().max_offline_days, 7),
+            (false, Err(e)) => assert_eq!(
+                e.to_string(),
+                "this device has been offline for more than 7 days: sign in online to go on"
+            ),
+            (_, other) => panic!("after {days} days: {:?}", other.map(drop)),
+        }
+    }
+    // After an online sign-in the allowance starts again.
+    drop(vault.unlock_online(PASSWORD, signed_in + day * 30).unwrap());
+    assert!(vault.unlock(PASSWORD, signed_in + day * 36).is_ok());
+    assert!(vault.unlock(PASSWORD, signed_in + day * 38).is_err());
 }
