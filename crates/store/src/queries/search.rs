@@ -55,19 +55,22 @@ impl Store {
                     }
                 }
             };
-            if text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            // Member numbers are printed and typed with spaces or dashes (`1004-5821`).
+            let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+            if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
                 let sql = format!(
                     "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS}
                      WHERE m.number >= :lo AND m.number < :hi ORDER BY m.number LIMIT :limit"
                 );
-                let (lo, hi) = prefix_range(&text.to_uppercase());
+                let (lo, hi) = prefix_range(&digits);
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = read_rows(stmt.query(named_params! {
                     ":lo": lo, ":hi": hi, ":period": period, ":limit": limit as i64,
                 })?)?;
                 add(rows, Match::Number, &mut hits);
             }
-            if text.contains('@') && hits.len() < limit {
+            // Anything that could begin an address (no spaces) is tried as an email prefix.
+            if !text.contains(char::is_whitespace) && hits.len() < limit {
                 let sql = format!(
                     "SELECT {ROW_COLUMNS} FROM member_personal p
                      JOIN members m ON m.id = p.member_id {ROW_JOINS}

@@ -266,13 +266,13 @@ fn number_leaf(
         depth: depth_col,
         ..
     } = cols;
+    // The new row's own numbers are still 0, below every real one: the lookups below
+    // never see it.
     let Some(&parent) = chain.first() else {
         // A new root of the scope: after everything else.
         let end: i64 = tx
-            .prepare_cached(&format!(
-                "SELECT coalesce(max({last_col}), 0) FROM members WHERE id != ?1"
-            ))?
-            .query_row([id], |r| r.get(0))?;
+            .prepare_cached(&format!("SELECT coalesce(max({last_col}), 0) FROM members"))?
+            .query_row([], |r| r.get(0))?;
         tx.prepare_cached(&format!(
             "UPDATE members SET {pre_col} = ?2, {last_col} = ?2, {depth_col} = 0 WHERE id = ?1"
         ))?
@@ -286,9 +286,9 @@ fn number_leaf(
         .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let next: Option<i64> = tx
         .prepare_cached(&format!(
-            "SELECT min({pre_col}) FROM members WHERE {pre_col} > ?1 AND id != ?2"
+            "SELECT min({pre_col}) FROM members WHERE {pre_col} > ?1"
         ))?
-        .query_row(params![end, id], |r| r.get(0))?;
+        .query_row([end], |r| r.get(0))?;
     let room = next.map_or(2 * STEP, |next| next - end);
     if room < 2 {
         return mark_dirty(tx);
