@@ -7,11 +7,14 @@ CREATE INDEX members_pre ON members (pre);
 CREATE INDEX members_last ON members (last);
 CREATE INDEX members_placement_pre ON members (p_pre);
 CREATE INDEX members_placement_last ON members (p_last);
-CREATE INDEX members_joined ON members (joined_on, id);
-CREATE INDEX members_rank ON members (rank_level, id);
-CREATE INDEX members_country ON members (country, id);
-CREATE INDEX members_status ON members (status, id);
-CREATE INDEX members_name ON members (display_name COLLATE NOCASE, id);
+-- The sort orders of the downline list. Each carries `pre` and `depth`, so a page of a big
+-- team is read in order and rows outside the team are skipped in the index.
+CREATE INDEX members_joined ON members (joined_on, id, pre, depth);
+CREATE INDEX members_rank ON members (rank_level, id, pre, depth);
+CREATE INDEX members_country ON members (country, id, pre, depth);
+CREATE INDEX members_status ON members (status, id, pre, depth);
+CREATE INDEX members_name ON members (display_name COLLATE NOCASE, id, pre, depth);
+-- A level of the tree in tree order (and the levels of one team: depth, then pre range).
 CREATE INDEX members_depth ON members (depth, pre);
 CREATE INDEX personal_email ON member_personal (lower(email));
 CREATE INDEX volumes_period_pv ON volumes (period, pv);

@@ -26,6 +26,17 @@ const MIGRATIONS: &[(&str, &str)] = &[
 /// The schema version this build writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// A fingerprint of the whole schema (every migration's text): data generated for one
+/// schema, like the benchmarks' cache, is stale under another.
+pub fn schema_fingerprint() -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for (name, sql) in MIGRATIONS {
+        ctx.update(name.as_bytes());
+        ctx.update(sql.as_bytes());
+    }
+    data_encoding::HEXLOWER.encode(&ctx.finish().as_ref()[..8])
+}
+
 /// The schema version of `conn`'s database.
 pub fn version(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)

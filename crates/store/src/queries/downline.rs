@@ -1,6 +1,12 @@
 //! A page of a member's downline: everyone in the member's pre-order interval, filtered,
-//! sorted, and paged by keyset (the last row's sort value and id), so page 5,000 costs what
-//! page 1 does.
+//! sorted, and paged by keyset (the last row's sort value and a tie-breaker), so page 5,000
+//! costs what page 1 does.
+//!
+//! The plan is chosen here, from the tree index's exact counts, not left to SQLite's
+//! estimates: a small team (or a level filter that leaves few rows) is read through its
+//! interval and sorted; a big one is read in sort order through the sort's index, which
+//! carries `pre` and `depth` so rows outside the team are skipped without touching the
+//! table. Either way a page reads about as many rows as it shows, or as the team holds.
 
 use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
 use rusqlite::types::Value;
@@ -63,6 +69,37 @@ impl Sort {
         }
     }
 
+    /// The column that orders rows with equal sort values: the tree order within a level
+    /// (so a level lists branch by branch), the member id otherwise.
+    fn tiebreak(self, tree: Tree) -> &'static str {
+        match (self, tree) {
+            (Sort::Level, Tree::Sponsor) => "m.pre",
+            (Sort::Level, Tree::Placement) => "m.p_pre",
+            _ => "m.id",
+        }
+    }
+
+    fn tie_of(self, row: &MemberRow, tree: Tree) -> i64 {
+        match (self, tree) {
+            (Sort::Level, Tree::Sponsor) => row.pre,
+            (Sort::Level, Tree::Placement) => row.p_pre,
+            _ => row.id.get(),
+        }
+    }
+
+    /// The index that reads the sponsor tree's members in this order, if there is one.
+    fn index(self) -> Option<&'static str> {
+        match self {
+            Sort::JoinDate => Some("members_joined"),
+            Sort::Name => Some("members_name"),
+            Sort::Rank => Some("members_rank"),
+            Sort::Level => Some("members_depth"),
+            Sort::Country => Some("members_country"),
+            Sort::Status => Some("members_status"),
+            Sort::PersonalVolume | Sort::GroupVolume => None,
+        }
+    }
+
     fn value_of(self, row: &MemberRow, tree: Tree) -> Value {
         match self {
             Sort::JoinDate => Value::Text(canopy_core::format_date(row.joined_on)),
@@ -92,11 +129,26 @@ pub struct DownlineFilter {
     pub joined_to: Option<Date>,
 }
 
-/// Where the next page starts: the last row's sort value and id.
+/// Where the next page starts: the last row's sort value and tie-breaker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {
     value: Value,
-    id: i64,
+    tie: i64,
+}
+
+/// A team (or the rows a level filter leaves) up to this size is read whole and sorted;
+/// a bigger one is read in sort order through an index.
+const SMALL: u64 = 5_000;
+
+/// How a page is read (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The team's interval, then sort.
+    Interval,
+    /// The levels asked for, each a range of the (depth, pre) index, then sort.
+    Levels,
+    /// The sort's own index, skipping rows outside the team.
+    Ordered(&'static str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,11 +197,33 @@ impl Store {
                 )
                 .optional()?
                 .ok_or(StoreError::NotFound("member"))?;
-            let mut sql = format!(
-                "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS}
-                 WHERE m.{pre_col} > ?1 AND m.{pre_col} <= ?2",
-                pre_col = cols.pre
-            );
+            let plan = plan(conn, q)?;
+            let levels = q
+                .filter
+                .levels
+                .map(|(from, to)| (depth + i64::from(from.max(1)), depth + i64::from(to)));
+            let (from, predicate) = match plan {
+                Plan::Interval => (
+                    format!("members m INDEXED BY {}", cols.pre_index),
+                    format!("m.{pre_col} > ?1 AND m.{pre_col} <= ?2", pre_col = cols.pre),
+                ),
+                Plan::Levels => {
+                    let (lo, hi) = levels.unwrap_or((depth + 1, depth + 1));
+                    let list: Vec<String> = (lo..=hi).map(|d| d.to_string()).collect();
+                    (
+                        "members m INDEXED BY members_depth".to_owned(),
+                        format!(
+                            "m.depth IN ({}) AND m.pre > ?1 AND m.pre <= ?2",
+                            list.join(", ")
+                        ),
+                    )
+                }
+                Plan::Ordered(index) => (
+                    format!("members m INDEXED BY {index}"),
+                    "m.pre > ?1 AND m.pre <= ?2".to_owned(),
+                ),
+            };
+            let mut sql = format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}");
             // ?1–?3 are fixed; :period is bound by name below, the rest positionally.
             let mut args: Vec<Value> = vec![
                 Value::Integer(pre),
@@ -177,20 +251,20 @@ impl Store {
                     .iter()
                     .map(|c| Value::Text(c.as_str().to_owned())),
             );
-            if let Some((from, to)) = f.levels {
+            if let Some((lo, hi)) = levels {
                 push_cmp(
                     &mut sql,
                     &mut args,
                     &format!("m.{}", cols.depth),
                     ">=",
-                    Value::Integer(depth + i64::from(from)),
+                    Value::Integer(lo),
                 );
                 push_cmp(
                     &mut sql,
                     &mut args,
                     &format!("m.{}", cols.depth),
                     "<=",
-                    Value::Integer(depth + i64::from(to)),
+                    Value::Integer(hi),
                 );
             }
             if let Some(d) = f.joined_from {
@@ -212,6 +286,7 @@ impl Store {
                 );
             }
             let expr = q.sort.expr(q.tree);
+            let tie = q.sort.tiebreak(q.tree);
             let (cmp, dir) = if q.descending {
                 ("<", "DESC")
             } else {
@@ -220,12 +295,12 @@ impl Store {
             if let Some(after) = &q.after {
                 args.push(after.value.clone());
                 let v = args.len();
-                args.push(Value::Integer(after.id));
+                args.push(Value::Integer(after.tie));
                 let i = args.len();
-                sql.push_str(&format!(" AND ({expr}, m.id) {cmp} (?{v}, ?{i})"));
+                sql.push_str(&format!(" AND ({expr}, {tie}) {cmp} (?{v}, ?{i})"));
             }
             sql.push_str(&format!(
-                " ORDER BY {expr} {dir}, m.id {dir} LIMIT {}",
+                " ORDER BY {expr} {dir}, {tie} {dir} LIMIT {}",
                 q.limit + 1
             ));
             let sql = sql.replace(":period", "?3");
@@ -235,7 +310,7 @@ impl Store {
                 rows.truncate(q.limit as usize);
                 rows.last().map(|r| Cursor {
                     value: q.sort.value_of(r, q.tree),
-                    id: r.id.get(),
+                    tie: q.sort.tie_of(r, q.tree),
                 })
             } else {
                 None
@@ -243,6 +318,33 @@ impl Store {
             Ok(Page { rows, next })
         })
     }
+}
+
+/// Picks the plan from the exact counts of the tree index (see the module doc).
+fn plan(conn: &rusqlite::Connection, q: &DownlineQuery) -> Result<Plan, StoreError> {
+    if q.tree == Tree::Placement {
+        // The placement tree has intervals but no stored counts or sort indexes.
+        return Ok(Plan::Interval);
+    }
+    let stats = crate::tree::read_stats(conn, q.root.get())?.unwrap_or_default();
+    if let Some((from, to)) = q.filter.levels {
+        let from = usize::try_from(from.max(1)).unwrap_or(usize::MAX);
+        let to = usize::try_from(to).unwrap_or(usize::MAX);
+        let in_levels: u64 = stats
+            .levels
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| (from..=to).contains(&(k + 1)))
+            .map(|(_, &n)| u64::from(n))
+            .sum();
+        if in_levels <= SMALL && in_levels < stats.team_size && to - from < 1_000 {
+            return Ok(Plan::Levels);
+        }
+    }
+    if stats.team_size <= SMALL {
+        return Ok(Plan::Interval);
+    }
+    Ok(q.sort.index().map_or(Plan::Interval, Plan::Ordered))
 }
 
 fn push_in(

@@ -43,13 +43,16 @@ pub struct MemberRow {
     /// Personal and group volume in the query's period, in hundredths of a point.
     pub pv: i64,
     pub gv: i64,
+    /// Positions in the trees' pre-order, for paging in tree order.
+    pub(crate) pre: i64,
+    pub(crate) p_pre: i64,
 }
 
 /// The select list that [`member_row`] reads, over `members m` joined to its rank, stats
 /// and the volume of period `?period`.
 pub(crate) const ROW_COLUMNS: &str = "m.id, m.number, m.display_name, m.rank_level, \
     coalesce(r.name, ''), m.status, m.joined_on, m.country, m.sponsor_id, m.depth, \
-    coalesce(s.team_size, 0), coalesce(v.pv, 0), coalesce(v.gv, 0), m.p_depth";
+    coalesce(s.team_size, 0), coalesce(v.pv, 0), coalesce(v.gv, 0), m.p_depth, m.pre, m.p_pre";
 
 /// The joins [`ROW_COLUMNS`] needs; `:period` is the volume period.
 pub(crate) const ROW_JOINS: &str = "LEFT JOIN ranks r ON r.level = m.rank_level \
@@ -79,6 +82,8 @@ pub(crate) fn member_row(r: &Row<'_>) -> Result<MemberRow, StoreError> {
         pv: r.get(11)?,
         gv: r.get(12)?,
         placement_depth: r.get(13)?,
+        pre: r.get(14)?,
+        p_pre: r.get(15)?,
     })
 }
 

@@ -36,6 +36,8 @@ pub(crate) struct Columns {
     pub pre: &'static str,
     pub last: &'static str,
     pub depth: &'static str,
+    /// The index over `pre`.
+    pub pre_index: &'static str,
 }
 
 pub(crate) const SPONSOR: Columns = Columns {
@@ -43,6 +45,7 @@ pub(crate) const SPONSOR: Columns = Columns {
     pre: "pre",
     last: "last",
     depth: "depth",
+    pre_index: "members_pre",
 };
 
 pub(crate) const PLACEMENT: Columns = Columns {
@@ -50,6 +53,7 @@ pub(crate) const PLACEMENT: Columns = Columns {
     pre: "p_pre",
     last: "p_last",
     depth: "p_depth",
+    pre_index: "members_placement_pre",
 };
 
 /// Recomputes the whole index now.
