@@ -48,7 +48,10 @@ pub fn ensure(root: &Path, members: usize) -> Result<Data, String> {
         members,
         vault,
     };
-    if marker.exists() {
+    // The cache is reused only if it was made for this schema.
+    let schema = canopy_store::migrations::schema_fingerprint();
+    let made_for = std::fs::read_to_string(&marker).unwrap_or_default();
+    if made_for.lines().next() == Some(schema.as_str()) {
         return Ok(data);
     }
     if dir.exists() {
@@ -76,7 +79,10 @@ pub fn ensure(root: &Path, members: usize) -> Result<Data, String> {
     drop(store);
     std::fs::write(
         &marker,
-        format!("{rows} rows loaded in {:.1} s\n", loaded.as_secs_f64()),
+        format!(
+            "{schema}\n{rows} rows loaded in {:.1} s\n",
+            loaded.as_secs_f64()
+        ),
     )
     .map_err(|e| e.to_string())?;
     eprintln!(
