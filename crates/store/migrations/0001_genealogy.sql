@@ -45,13 +45,14 @@ CREATE TABLE rank_history (
     PRIMARY KEY (member_id, period)
 ) STRICT, WITHOUT ROWID;
 
--- Personal volume as sent; group volume (own + everyone below) kept by tree.rs.
+-- Personal volume as sent; group volume (own + everyone below) kept by tree.rs. Keyed
+-- period first: a period's volumes are one range, for the pages and the rebuild.
 CREATE TABLE volumes (
     member_id INTEGER NOT NULL,
     period INTEGER NOT NULL,
     pv INTEGER NOT NULL,
     gv INTEGER NOT NULL,
-    PRIMARY KEY (member_id, period)
+    PRIMARY KEY (period, member_id)
 ) STRICT, WITHOUT ROWID;
 
 -- Subtree aggregates of every member with a downline (tree.rs): team size, members per

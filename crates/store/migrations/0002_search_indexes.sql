@@ -4,9 +4,7 @@ CREATE INDEX members_number ON members (number);
 CREATE INDEX members_sponsor ON members (sponsor_id, id);
 CREATE INDEX members_placement ON members (placement_id, placement_slot);
 CREATE INDEX members_pre ON members (pre);
-CREATE INDEX members_last ON members (last);
 CREATE INDEX members_placement_pre ON members (p_pre);
-CREATE INDEX members_placement_last ON members (p_last);
 -- The sort orders of the downline list. Each carries `pre` and `depth`, so a page of a big
 -- team is read in order and rows outside the team are skipped in the index.
 CREATE INDEX members_joined ON members (joined_on, id, pre, depth);
@@ -18,6 +16,7 @@ CREATE INDEX members_name ON members (display_name COLLATE NOCASE, id, pre, dept
 CREATE INDEX members_depth ON members (depth, pre);
 CREATE INDEX personal_email ON member_personal (lower(email));
 CREATE INDEX volumes_period_pv ON volumes (period, pv);
+CREATE INDEX volumes_member ON volumes (member_id, period);
 
 -- Names (display and, where sent, legal) by word prefix; the rowid is the member id.
 CREATE VIRTUAL TABLE member_search USING fts5 (

@@ -230,7 +230,7 @@ fn add_group_volume(
     }
     tx.prepare_cached(
         "INSERT INTO volumes (member_id, period, pv, gv) VALUES (?1, ?2, 0, ?3)
-         ON CONFLICT (member_id, period) DO UPDATE SET gv = gv + excluded.gv",
+         ON CONFLICT (period, member_id) DO UPDATE SET gv = gv + excluded.gv",
     )?
     .execute(params![id, period, delta])?;
     Ok(())
@@ -273,9 +273,10 @@ fn number_leaf(
     // The new row's own numbers are still 0, below every real one: the lookups below
     // never see it.
     let Some(&parent) = chain.first() else {
-        // A new root of the scope: after everything else.
+        // A new root of the scope: after everything else (the largest `last` is always
+        // the largest `pre`, which has an index).
         let end: i64 = tx
-            .prepare_cached(&format!("SELECT coalesce(max({last_col}), 0) FROM members"))?
+            .prepare_cached(&format!("SELECT coalesce(max({pre_col}), 0) FROM members"))?
             .query_row([], |r| r.get(0))?;
         tx.prepare_cached(&format!(
             "UPDATE members SET {pre_col} = ?2, {last_col} = ?2, {depth_col} = 0 WHERE id = ?1"
@@ -409,7 +410,7 @@ pub(crate) fn add_personal_volume(
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO volumes (member_id, period, pv, gv) VALUES (?1, ?2, ?3, ?3)
-         ON CONFLICT (member_id, period) DO UPDATE SET pv = pv + ?3, gv = gv + ?3",
+         ON CONFLICT (period, member_id) DO UPDATE SET pv = pv + ?3, gv = gv + ?3",
     )?
     .execute(params![id, period, delta])?;
     if exists(tx, id)? && !is_dirty(tx)? {

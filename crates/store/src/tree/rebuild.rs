@@ -117,36 +117,91 @@ impl Forest {
     }
 }
 
-/// Renumbers every member in both trees and recomputes every aggregate.
+/// A forest's pre-order numbering, by member index.
+struct Numbering {
+    order: Vec<u32>,
+    /// Where each member comes in `order`.
+    position: Vec<usize>,
+    pre: Vec<i64>,
+    last: Vec<i64>,
+    depth: Vec<u32>,
+}
+
+impl Numbering {
+    /// Pre-order numbers [`GAP`] apart, so leaves that arrive later fit between them.
+    fn of(forest: &Forest) -> Self {
+        let n = forest.ids.len();
+        let (order, depth) = forest.preorder();
+        let mut position = vec![0usize; n];
+        let mut pre = vec![0i64; n];
+        for (p, &v) in order.iter().enumerate() {
+            position[v as usize] = p;
+            pre[v as usize] = (p as i64 + 1) * GAP;
+        }
+        let mut last = pre.clone();
+        for &v in order.iter().rev() {
+            if let Some(p) = forest.merges_into(v, &position) {
+                last[p] = last[p].max(last[v as usize]);
+            }
+        }
+        Self {
+            order,
+            position,
+            pre,
+            last,
+            depth,
+        }
+    }
+}
+
+impl Forest {
+    /// The parent `v` is counted in: its parent, unless a sponsor cycle (bad data from
+    /// outside) would count it twice.
+    fn merges_into(&self, v: u32, position: &[usize]) -> Option<usize> {
+        let p = self.parent[v as usize];
+        (p != NONE && position[p as usize] < position[v as usize]).then_some(p as usize)
+    }
+}
+
+/// Renumbers every member in both trees and recomputes every aggregate. Rows are written
+/// in id order, so the writes sweep the tables once instead of seeking at random.
 pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    renumber_placement(tx)?;
+    let placed = Numbering::of(&Forest::load(tx, PLACEMENT)?);
     let forest = Forest::load(tx, SPONSOR)?;
     let n = forest.ids.len();
-    let (order, depth) = forest.preorder();
+    let sponsored = Numbering::of(&forest);
 
-    // Pre-order numbers with room between them for leaves that arrive later.
-    let mut pre = vec![0i64; n];
-    for (position, &v) in order.iter().enumerate() {
-        pre[v as usize] = (position as i64 + 1) * GAP;
+    // Children before parents: reverse pre-order.
+    let mut stats: Vec<super::Stats> = (0..n).map(|_| Default::default()).collect();
+    for &v in sponsored.order.iter().rev() {
+        let Some(p) = forest.merges_into(v, &sponsored.position) else {
+            continue;
+        };
+        let v = v as usize;
+        let (own, parent) = if p < v {
+            let (head, tail) = stats.split_at_mut(v);
+            (&tail[0], &mut head[p])
+        } else {
+            let (head, tail) = stats.split_at_mut(p);
+            (&head[v], &mut tail[0])
+        };
+        parent.team_size += 1 + own.team_size;
+        add_counts(&mut parent.ranks, usize::from(forest.rank[v]), &[1], 1)?;
+        add_counts(&mut parent.ranks, 0, &own.ranks, 1)?;
+        add_counts(&mut parent.levels, 0, &[1], 1)?;
+        add_counts(&mut parent.levels, 1, &own.levels, 1)?;
     }
-    let mut last = pre.clone();
-    let mut stats: Vec<Option<Box<super::Stats>>> = (0..n).map(|_| None).collect();
 
-    // Children before parents: reverse pre-order. A member's subtree is only merged into
-    // its parent if the parent comes earlier in `order` (always, except in a cycle).
-    let mut position = vec![0usize; n];
-    for (p, &v) in order.iter().enumerate() {
-        position[v as usize] = p;
-    }
+    tx.execute("DELETE FROM subtree_stats", [])?;
     let mut stats_rows = tx.prepare(
         "INSERT INTO subtree_stats (member_id, team_size, ranks, levels) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    let mut index_rows =
-        tx.prepare("UPDATE members SET pre = ?2, last = ?3, depth = ?4 WHERE id = ?1")?;
-    tx.execute("DELETE FROM subtree_stats", [])?;
-    for &v in order.iter().rev() {
-        let v = v as usize;
-        let own = stats[v].take().map(|b| *b).unwrap_or_default();
+    let mut index_rows = tx.prepare(
+        "UPDATE members SET pre = ?2, last = ?3, depth = ?4, p_pre = ?5, p_last = ?6,
+            p_depth = ?7
+         WHERE id = ?1",
+    )?;
+    for (v, own) in stats.iter().enumerate() {
         if own.team_size > 0 {
             stats_rows.execute(params![
                 forest.ids[v],
@@ -155,49 +210,20 @@ pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
                 encode(&own.levels)
             ])?;
         }
-        index_rows.execute(params![forest.ids[v], pre[v], last[v], depth[v]])?;
-        let p = forest.parent[v];
-        if p == NONE || position[p as usize] >= position[v] {
-            continue;
-        }
-        let p = p as usize;
-        last[p] = last[p].max(last[v]);
-        let parent = stats[p].get_or_insert_with(Default::default);
-        parent.team_size += 1 + own.team_size;
-        add_counts(&mut parent.ranks, usize::from(forest.rank[v]), &[1], 1)?;
-        add_counts(&mut parent.ranks, 0, &own.ranks, 1)?;
-        add_counts(&mut parent.levels, 0, &[1], 1)?;
-        add_counts(&mut parent.levels, 1, &own.levels, 1)?;
+        index_rows.execute(params![
+            forest.ids[v],
+            sponsored.pre[v],
+            sponsored.last[v],
+            sponsored.depth[v],
+            placed.pre[v],
+            placed.last[v],
+            placed.depth[v],
+        ])?;
     }
     drop(stats_rows);
     drop(index_rows);
-    rebuild_group_volumes(tx, &forest, &order, &position)?;
-    Ok(())
-}
-
-/// The placement tree's intervals and depths (no aggregates: those follow the sponsor tree).
-fn renumber_placement(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let forest = Forest::load(tx, PLACEMENT)?;
-    let (order, depth) = forest.preorder();
-    let n = forest.ids.len();
-    let mut position = vec![0usize; n];
-    let mut pre = vec![0i64; n];
-    for (p, &v) in order.iter().enumerate() {
-        position[v as usize] = p;
-        pre[v as usize] = (p as i64 + 1) * GAP;
-    }
-    let mut last = pre.clone();
-    for &v in order.iter().rev() {
-        let p = forest.parent[v as usize];
-        if p != NONE && position[p as usize] < position[v as usize] {
-            last[p as usize] = last[p as usize].max(last[v as usize]);
-        }
-    }
-    let mut update =
-        tx.prepare("UPDATE members SET p_pre = ?2, p_last = ?3, p_depth = ?4 WHERE id = ?1")?;
-    for v in 0..n {
-        update.execute(params![forest.ids[v], pre[v], last[v], depth[v]])?;
-    }
+    drop(stats);
+    rebuild_group_volumes(tx, &forest, &sponsored)?;
     Ok(())
 }
 
@@ -205,8 +231,7 @@ fn renumber_placement(tx: &Transaction<'_>) -> Result<(), StoreError> {
 fn rebuild_group_volumes(
     tx: &Transaction<'_>,
     forest: &Forest,
-    order: &[u32],
-    position: &[usize],
+    numbering: &Numbering,
 ) -> Result<(), StoreError> {
     let index: HashMap<i64, u32> = forest
         .ids
@@ -239,10 +264,9 @@ fn rebuild_group_volumes(
             }
         }
         let mut gv = pv.clone();
-        for &v in order.iter().rev() {
-            let p = forest.parent[v as usize];
-            if p != NONE && position[p as usize] < position[v as usize] {
-                gv[p as usize] += gv[v as usize];
+        for &v in numbering.order.iter().rev() {
+            if let Some(p) = forest.merges_into(v, &numbering.position) {
+                gv[p] += gv[v as usize];
             }
         }
         let mut update =
