@@ -21,6 +21,8 @@ CREATE TABLE members (
     depth INTEGER NOT NULL DEFAULT 0,
     pre INTEGER NOT NULL DEFAULT 0,
     last INTEGER NOT NULL DEFAULT 0,
+    -- Everyone below at any depth (kept with subtree_stats, here so lists need no join).
+    team_size INTEGER NOT NULL DEFAULT 0,
     -- The same for the placement tree.
     p_depth INTEGER NOT NULL DEFAULT 0,
     p_pre INTEGER NOT NULL DEFAULT 0,

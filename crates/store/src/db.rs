@@ -75,14 +75,15 @@ impl Database {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        // Take the first idle reader from a rotating start; if all are busy, wait for one.
-        for i in 0..self.readers.len() {
-            let slot = &self.readers[(start + i) % self.readers.len()];
+        // The first idle reader, always in the same order: queries one after another then
+        // share one warm page cache (each decrypted page stays decrypted there), and only
+        // concurrent ones spill to the next. If all are busy, wait for one in turn.
+        for slot in &self.readers {
             if let Ok(conn) = slot.try_lock() {
                 return f(&conn);
             }
         }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         let conn = lock(&self.readers[start % self.readers.len()]);
         f(&conn)
     }

@@ -124,6 +124,8 @@ fn check(store: &Store, model: &Model) {
             .row
             .depth;
         for r in &page.rows {
+            let team = model.below(r.id.get()).len() as u64;
+            assert_eq!(r.team_size, team, "team size of {} in the list", r.id);
             let level = model
                 .below(id)
                 .into_iter()

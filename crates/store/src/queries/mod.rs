@@ -48,16 +48,15 @@ pub struct MemberRow {
     pub(crate) p_pre: i64,
 }
 
-/// The select list that [`member_row`] reads, over `members m` joined to its rank, stats
-/// and the volume of period `?period`.
+/// The select list that [`member_row`] reads, over `members m` joined to its rank and the
+/// volume of period `:period`.
 pub(crate) const ROW_COLUMNS: &str = "m.id, m.number, m.display_name, m.rank_level, \
     coalesce(r.name, ''), m.status, m.joined_on, m.country, m.sponsor_id, m.depth, \
-    coalesce(s.team_size, 0), coalesce(v.pv, 0), coalesce(v.gv, 0), m.p_depth, m.pre, m.p_pre";
+    m.team_size, coalesce(v.pv, 0), coalesce(v.gv, 0), m.p_depth, m.pre, m.p_pre";
 
 /// The joins [`ROW_COLUMNS`] needs; `:period` is the volume period.
 pub(crate) const ROW_JOINS: &str = "LEFT JOIN ranks r ON r.level = m.rank_level \
-    LEFT JOIN subtree_stats s ON s.member_id = m.id \
-    LEFT JOIN volumes v ON v.member_id = m.id AND v.period = :period";
+    LEFT JOIN volumes v ON v.period = :period AND v.member_id = m.id";
 
 pub(crate) fn member_row(r: &Row<'_>) -> Result<MemberRow, StoreError> {
     let status: String = r.get(5)?;

@@ -177,6 +177,8 @@ pub(crate) fn read_stats(tx: &Connection, id: i64) -> Result<Option<Stats>, Stor
 }
 
 fn write_stats(tx: &Transaction<'_>, id: i64, s: &Stats) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE members SET team_size = ?2 WHERE id = ?1")?
+        .execute(params![id, s.team_size as i64])?;
     if s.team_size == 0 {
         tx.prepare_cached("DELETE FROM subtree_stats WHERE member_id = ?1")?
             .execute([id])?;

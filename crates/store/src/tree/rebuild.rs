@@ -198,7 +198,7 @@ pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
     )?;
     let mut index_rows = tx.prepare(
         "UPDATE members SET pre = ?2, last = ?3, depth = ?4, p_pre = ?5, p_last = ?6,
-            p_depth = ?7
+            p_depth = ?7, team_size = ?8
          WHERE id = ?1",
     )?;
     for (v, own) in stats.iter().enumerate() {
@@ -218,6 +218,7 @@ pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
             placed.pre[v],
             placed.last[v],
             placed.depth[v],
+            own.team_size as i64,
         ])?;
     }
     drop(stats_rows);
