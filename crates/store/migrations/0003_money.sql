@@ -8,8 +8,9 @@ CREATE TABLE statements (
     issued_on TEXT
 ) STRICT;
 
+-- Keyed period first: a statement is one range, with no index to build or keep.
 CREATE TABLE earnings_lines (
-    id INTEGER PRIMARY KEY,
+    id INTEGER NOT NULL,
     period INTEGER NOT NULL,
     kind TEXT NOT NULL,
     currency TEXT NOT NULL,
@@ -18,9 +19,9 @@ CREATE TABLE earnings_lines (
     source_member_id INTEGER,
     level INTEGER,
     rule TEXT NOT NULL,
-    rate_bp INTEGER
-) STRICT;
-CREATE INDEX earnings_by_period ON earnings_lines (period, id);
+    rate_bp INTEGER,
+    PRIMARY KEY (period, id)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE orders (
     id INTEGER PRIMARY KEY,
