@@ -1,2 +1,9 @@
-//! The sync client: pinned TLS, bootstrap, deltas, outbox push.
-//! Empty until the "sync over pinned TLS" issue fills it; see ARCHITECTURE.md.
+//! The sync client: pinned TLS to the company's server, then (as the sync issue lands)
+//! bootstrap, deltas and the outbox push into the store.
+
+pub mod client;
+pub mod error;
+pub mod tls;
+
+pub use client::ServerClient;
+pub use error::SyncError;

@@ -1,0 +1,57 @@
+//! The HTTP client for one provisioned server: reqwest over the pinned rustls
+//! configuration, HTTPS only, with failures sorted into [`SyncError`]s.
+
+use std::time::Duration;
+
+use canopy_core::provisioning::Provisioning;
+
+use crate::error::SyncError;
+use crate::tls;
+
+/// A client bound to the provisioned server.
+#[derive(Debug, Clone)]
+pub struct ServerClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl ServerClient {
+    pub fn new(provisioning: &Provisioning) -> Result<Self, SyncError> {
+        let config = tls::client_config(provisioning)?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .https_only(true)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| SyncError::Config(e.to_string()))?;
+        Ok(Self {
+            http,
+            base: provisioning.server_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The full URL of an API path (`/v1/…`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Checks that the server is reachable and genuine (`GET /v1/health`).
+    pub async fn health(&self) -> Result<(), SyncError> {
+        let response = self
+            .http
+            .get(self.url("/v1/health"))
+            .send()
+            .await
+            .map_err(SyncError::from_request)?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(SyncError::Server {
+                status: status.as_u16(),
+                message: response.text().await.unwrap_or_default(),
+            })
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! What can go wrong talking to the server, sorted by what the app should do about it:
+//! warn of an attack, ask the user, or try again later.
+
+/// A sync failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The server's certificate chain is valid but none of its keys is pinned: someone may
+    /// be intercepting the connection. Never retried; the app shows a security warning.
+    #[error(
+        "security warning: the server did not present the keys this app was given, \
+         so nothing was sent. Someone may be intercepting the connection."
+    )]
+    PinMismatch,
+    /// The certificate itself failed (expired, wrong name, unknown issuer). Not retried.
+    #[error("the server's certificate is not valid: {0}")]
+    Certificate(String),
+    /// No connection (offline, server down, timeout): retried later.
+    #[error("the server can't be reached: {0}")]
+    Unreachable(String),
+    #[error("the provisioning file is not usable: {0}")]
+    Config(String),
+    #[error("the server answered {status}: {message}")]
+    Server { status: u16, message: String },
+}
+
+impl SyncError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Unreachable(_) => true,
+            SyncError::Server { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+
+    /// Sorts a reqwest failure: a pin mismatch or a bad certificate is not a network error.
+    pub fn from_request(err: reqwest::Error) -> Self {
+        if crate::tls::is_pin_mismatch(&err) {
+            return SyncError::PinMismatch;
+        }
+        let text = full_message(&err);
+        if text.contains("invalid peer certificate")
+            || text.contains("certificate") && err.is_connect()
+        {
+            return SyncError::Certificate(text);
+        }
+        SyncError::Unreachable(text)
+    }
+}
+
+/// The error and its causes in one line.
+fn full_message(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut at = err.source();
+    while let Some(e) = at {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        at = e.source();
+    }
+    text
+}
