@@ -23,6 +23,7 @@ pub mod period;
 pub mod provisioning;
 pub mod rank;
 pub mod role;
+pub mod sync;
 pub mod validate;
 pub mod volume;
 
