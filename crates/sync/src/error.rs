@@ -21,6 +21,14 @@ pub enum SyncError {
     Config(String),
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
+    /// The server's message breaks the protocol (version, size, tokens).
+    #[error("the server sent a message this app can't use: {0}")]
+    Protocol(String),
+    /// The cache and the server disagree on where the sync stands: start that step again.
+    #[error("the sync must start again: {0}")]
+    Restart(String),
+    #[error(transparent)]
+    Store(#[from] canopy_store::StoreError),
 }
 
 impl SyncError {

@@ -228,6 +228,17 @@ impl Store {
         read_rows(stmt.query(named_params! {":id": id.get(), ":period": period_param(period)})?)
     }
 
+    /// A member's depth in the cached sponsor tree, if the member is in the cache.
+    pub fn depth_of(&self, id: MemberId) -> Result<Option<u32>, StoreError> {
+        self.database().read(|conn| {
+            Ok(conn
+                .query_row("SELECT depth FROM members WHERE id = ?1", [id.get()], |r| {
+                    r.get(0)
+                })
+                .optional()?)
+        })
+    }
+
     /// A member's personal and group volume in every cached period, oldest first.
     pub fn volume_history(&self, id: MemberId) -> Result<Vec<VolumeEntry>, StoreError> {
         self.database().read(|conn| {
