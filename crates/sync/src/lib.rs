@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod client;
 pub mod error;
+pub mod schedule;
 pub mod tls;
 
 pub use client::ServerClient;
