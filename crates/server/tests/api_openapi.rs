@@ -8,7 +8,7 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 25] = [
+const ENDPOINTS: [(&str, &str); 26] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/auth/sign-in"),
@@ -25,6 +25,7 @@ const ENDPOINTS: [(&str, &str); 25] = [
     ("get", "/v1/me/sign-ins"),
     ("get", "/v1/members/{id}"),
     ("get", "/v1/members/{id}/enrollees"),
+    ("post", "/v1/sync/bootstrap"),
     ("post", "/v1/admin/accounts/{id}/disable"),
     ("post", "/v1/admin/accounts/{id}/enable"),
     ("post", "/v1/admin/accounts/{id}/role"),

@@ -6,7 +6,7 @@
 //! only for members they enrolled themselves; everyone sees themselves in full. Anyone
 //! else is invisible, and handlers answer 404 for them exactly as for a missing member.
 
-use canopy_core::{MemberId, Role};
+use canopy_core::{MemberId, PersonalDetails, Role};
 use time::OffsetDateTime;
 
 use crate::storage::{AccessGrant, MemberRecord, Storage, StorageError};
@@ -82,6 +82,23 @@ pub fn visibility(role: Role, relation: Relation) -> Visibility {
 
 /// Sponsor links followed before giving up: deeper than any real company's longest leg,
 /// and a guard against a cycle in bad data.
+/// The personal details a caller with `visibility` may receive: none below `Contact`;
+/// name, email and phone at `Contact`; the address too at `Personal`; date of birth and
+/// tax id only at `Full`. The one place these field rules live.
+pub fn minimise(details: PersonalDetails, visibility: Visibility) -> Option<PersonalDetails> {
+    if visibility < Visibility::Contact {
+        return None;
+    }
+    Some(PersonalDetails {
+        legal_name: details.legal_name,
+        email: details.email,
+        phone: details.phone,
+        address: details.address.filter(|_| visibility >= Visibility::Personal),
+        date_of_birth: details.date_of_birth.filter(|_| visibility >= Visibility::Full),
+        tax_id: details.tax_id.filter(|_| visibility >= Visibility::Full),
+    })
+}
+
 const MAX_DEPTH: u32 = 10_000;
 
 /// The caller's relation to `target`, found by walking up `target`'s sponsor chain.

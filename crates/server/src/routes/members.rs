@@ -55,25 +55,16 @@ pub struct PersonalView {
 }
 
 impl PersonalView {
-    /// `None` below [`Visibility::Contact`].
+    /// `None` below [`Visibility::Contact`]; the field rules are [`rbac::minimise`]'s.
     fn new(details: PersonalDetails, visibility: Visibility) -> Option<Self> {
-        let at_least = |level: Visibility| visibility >= level;
-        if !at_least(Visibility::Contact) {
-            return None;
-        }
+        let details = rbac::minimise(details, visibility)?;
         Some(Self {
             legal_name: details.legal_name.to_string(),
             email: details.email.map(|e| e.to_string()),
             phone: details.phone.map(|p| p.to_string()),
-            address: details.address.filter(|_| at_least(Visibility::Personal)),
-            date_of_birth: details
-                .date_of_birth
-                .filter(|_| at_least(Visibility::Full))
-                .map(|d| d.to_string()),
-            tax_id: details
-                .tax_id
-                .filter(|_| at_least(Visibility::Full))
-                .map(|t| t.to_string()),
+            address: details.address,
+            date_of_birth: details.date_of_birth.map(|d| d.to_string()),
+            tax_id: details.tax_id.map(|t| t.to_string()),
         })
     }
 }

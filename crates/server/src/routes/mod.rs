@@ -14,6 +14,7 @@ pub mod pending;
 pub mod problem;
 pub mod session;
 pub mod sign_in;
+pub mod sync;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +45,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/me/devices/{id}", delete(me::revoke_device))
         .route("/v1/me/sign-ins", get(me::sign_ins))
         .route("/v1/me/alerts", get(alerts::my_alerts))
+        .route("/v1/sync/bootstrap", post(sync::bootstrap))
         .route("/v1/members/{id}", get(members::member))
         .route("/v1/members/{id}/enrollees", get(members::enrollees))
         .route(

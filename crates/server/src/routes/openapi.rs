@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, alerts, enroll, me, members, session, sign_in};
+use super::{admin, alerts, enroll, me, members, session, sign_in, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use super::{admin, alerts, enroll, me, members, session, sign_in};
         alerts::my_alerts,
         members::member,
         members::enrollees,
+        sync::bootstrap,
         admin::disable_account,
         admin::enable_account,
         admin::change_role,
@@ -47,6 +48,7 @@ use super::{admin, alerts, enroll, me, members, session, sign_in};
         (name = "auth", description = "Sign-in, second factor, sessions"),
         (name = "me", description = "The signed-in person's devices, sign-ins and alerts"),
         (name = "genealogy", description = "Members, scoped by role and downline"),
+        (name = "sync", description = "Filling and updating a device's cache (binary bodies)"),
         (name = "admin", description = "Account administration and security alerts (admin role; \
                                         changes need a recent step-up)"),
     )

@@ -28,7 +28,7 @@ pub use records::{
     AuditRecord, DeviceId, DeviceRecord, FailureSummary, FamilyId, IssuedToken, MemberRecord,
     MfaRecord, NewAccount, NewAlert, NewAuditEvent, NewDevice, NewMember, NewSession,
     RefreshRefusal, RefreshRotation, RefreshTokenRecord, RevokeReason, RotateOutcome,
-    SessionRecord, SignInAttempt, SignInOutcome, SignInRecord, TokenHash, Tree,
+    SessionRecord, SignInAttempt, SignInOutcome, SignInRecord, SnapshotRecord, TokenHash, Tree,
 };
 pub use throttle::{ThrottleKey, ThrottlePolicy, ThrottleState, ThrottleStatus};
 
@@ -266,6 +266,26 @@ pub trait Storage: Send + Sync + 'static {
         by: AccountId,
         now: OffsetDateTime,
     ) -> Result<AlertRecord>;
+
+    // --- Sync -----------------------------------------------------------------------------
+
+    /// Lists, in member-id order, `root` and its sponsor downline (everyone when `root` is
+    /// `None`) as a new snapshot of `account`'s; the account's older snapshots are dropped.
+    async fn create_snapshot(
+        &self,
+        account: AccountId,
+        root: Option<MemberId>,
+        now: OffsetDateTime,
+    ) -> Result<SnapshotRecord>;
+    async fn find_snapshot(&self, id: i64) -> Result<Option<SnapshotRecord>>;
+    /// The members at positions `from..from + limit` of a snapshot, with their personal
+    /// details if on file (the caller minimises them).
+    async fn snapshot_members(
+        &self,
+        snapshot: i64,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>>;
 
     // --- Audit ----------------------------------------------------------------------------
 

@@ -380,6 +380,17 @@ pub struct NewAuditEvent {
     pub details: serde_json::Value,
 }
 
+/// A bootstrap snapshot: the ordered list of what one account may see, at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotRecord {
+    pub id: i64,
+    pub account: AccountId,
+    /// Whose downline (the member included); `None` for the whole company.
+    pub root: Option<MemberId>,
+    pub rows_total: u64,
+    pub created_at: OffsetDateTime,
+}
+
 /// An appended audit event with its place in the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRecord {

@@ -17,10 +17,10 @@ use super::convert::{
 };
 use crate::storage::{MemberRecord, NewMember, Result, StorageError, Tree};
 
-const MEMBER_COLUMNS: &str = "id, member_number, sponsor_id, placement_parent_id, placement_leg, \
+pub(super) const MEMBER_COLUMNS: &str = "id, member_number, sponsor_id, placement_parent_id, placement_leg, \
      placement_index, rank_level, status, joined_on, country, display_name";
 
-fn member_from_row(row: &Row<'_>) -> rusqlite::Result<MemberRecord> {
+pub(super) fn member_from_row(row: &Row<'_>) -> rusqlite::Result<MemberRecord> {
     Ok(MemberRecord {
         id: MemberId::new(row.get(0)?),
         number: parsed(row, 1, "member number", MemberNumber::parse)?,

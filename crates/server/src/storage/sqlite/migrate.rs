@@ -42,6 +42,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "pending_totp",
         sql: include_str!("migrations/0005_pending_totp.sql"),
     },
+    Migration {
+        version: 6,
+        name: "sync_snapshots",
+        sql: include_str!("migrations/0006_sync_snapshots.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

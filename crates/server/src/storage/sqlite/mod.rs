@@ -13,6 +13,7 @@ mod members;
 mod migrate;
 mod security;
 mod sessions;
+mod sync;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ use super::{
     AccessGrant, AccountRecord, AlertId, AlertRecord, AlertState, AuditRecord, DeviceId,
     DeviceRecord, FailureSummary, FamilyId, MemberRecord, NewAccount, NewAlert, NewAuditEvent,
     NewDevice, NewMember, NewSession, RefreshRotation, RefreshTokenRecord, Result, RevokeReason,
-    RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, Storage, StorageError, ThrottleKey,
+    RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, SnapshotRecord, Storage, StorageError, ThrottleKey,
     ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion, Tree,
 };
 
@@ -521,5 +522,29 @@ impl Storage for SqliteStorage {
 
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
         self.read(move |tx| audit::list(tx, after, limit)).await
+    }
+
+    async fn create_snapshot(
+        &self,
+        account: AccountId,
+        root: Option<MemberId>,
+        now: OffsetDateTime,
+    ) -> Result<SnapshotRecord> {
+        self.write(move |tx| sync::create_snapshot(tx, account, root, now))
+            .await
+    }
+
+    async fn find_snapshot(&self, id: i64) -> Result<Option<SnapshotRecord>> {
+        self.read(move |tx| sync::find_snapshot(tx, id)).await
+    }
+
+    async fn snapshot_members(
+        &self,
+        snapshot: i64,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>> {
+        self.read(move |tx| sync::snapshot_members(tx, snapshot, from, limit))
+            .await
     }
 }

@@ -1,0 +1,172 @@
+//! `POST /v1/sync/bootstrap`: a device's cache filled page by page with exactly what its
+//! user may see — an admin the whole company, anyone else themselves and their sponsor
+//! downline — with personal fields minimised by `rbac`, in the binary form of
+//! `canopy_core::sync::codec`. The first page lists the scope once under a checkpoint;
+//! every later page of that checkpoint reads the next range of the list, so a bootstrap
+//! cut by either side (a lost connection, a server restart) resumes at the same rows.
+//!
+//! The rows are read when their page is, so a change after the checkpoint may already show;
+//! the deltas since the checkpoint bring everything else.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use canopy_core::sync::{BootstrapPage, PROTOCOL, Row, codec};
+use canopy_core::{Member, Rank, RankLevel};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authenticated};
+use super::problem::Problem;
+use crate::app::AppState;
+use crate::rbac::{self, Relation};
+use crate::storage::{AccessGrant, MemberRecord, SnapshotRecord};
+
+/// Members per page: a page stays well under a megabyte compressed.
+pub const PAGE_ROWS: u32 = 5_000;
+/// The media type of sync bodies.
+pub const CONTENT_TYPE: &str = "application/vnd.canopy.sync";
+/// The checkpoint of a scope with nobody in it (an account not linked to a member).
+const EMPTY: &str = "empty";
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapRequest {
+    /// The checkpoint of the bootstrap under way; absent to start one (page 0).
+    #[serde(default)]
+    pub checkpoint: Option<String>,
+    /// From 0.
+    #[serde(default)]
+    pub page: u64,
+}
+
+/// One page of the caller's scope.
+#[utoipa::path(post, path = "/v1/sync/bootstrap", tag = "sync", security(("bearer" = [])),
+    request_body = BootstrapRequest,
+    responses(
+        (status = 200, description = "A bootstrap page (MessagePack + zstd, see canopy_core::sync::codec)",
+            content_type = "application/vnd.canopy.sync", body = Vec<u8>),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such checkpoint or page: start the bootstrap again", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bootstrap starts at page 0", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bootstrap(
+    State(state): State<AppState>,
+    Authenticated(grant): Authenticated,
+    ApiJson(req): ApiJson<BootstrapRequest>,
+) -> Result<Response, ApiError> {
+    let scope_root = match (grant.role, grant.member) {
+        (canopy_core::Role::Admin, _) => None,
+        (_, Some(member)) => Some(member),
+        (_, None) => return respond(&empty_page()),
+    };
+    let snapshot = match &req.checkpoint {
+        None if req.page == 0 => {
+            state
+                .storage
+                .create_snapshot(grant.account, scope_root, state.now())
+                .await?
+        }
+        None => return Err(ApiError::Invalid("A bootstrap starts at page 0".into())),
+        Some(token) => find_snapshot(&state, &grant, token).await?,
+    };
+    let from = req.page.saturating_mul(u64::from(PAGE_ROWS));
+    if from > 0 && from >= snapshot.rows_total {
+        return Err(ApiError::not_found("There is no such page in this bootstrap"));
+    }
+    let members = state
+        .storage
+        .snapshot_members(snapshot.id, from, PAGE_ROWS)
+        .await?;
+    let rows: Vec<Row> = members
+        .into_iter()
+        .map(|(member, personal)| Row::Member(Box::new(minimised(&grant, member, personal))))
+        .collect();
+    let page = BootstrapPage {
+        protocol: PROTOCOL,
+        checkpoint: format!("s{}", snapshot.id),
+        page: req.page,
+        rows_total: snapshot.rows_total,
+        last: from + rows.len() as u64 >= snapshot.rows_total,
+        rows,
+    };
+    respond(&page)
+}
+
+fn empty_page() -> BootstrapPage {
+    BootstrapPage {
+        protocol: PROTOCOL,
+        checkpoint: EMPTY.into(),
+        page: 0,
+        rows_total: 0,
+        last: true,
+        rows: Vec::new(),
+    }
+}
+
+/// The caller's own snapshot named by `token`; anyone else's is as unknown as a deleted one.
+async fn find_snapshot(
+    state: &AppState,
+    grant: &AccessGrant,
+    token: &str,
+) -> Result<SnapshotRecord, ApiError> {
+    let gone = || ApiError::not_found("This bootstrap is no longer available: start again");
+    let id: i64 = token
+        .strip_prefix('s')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(gone)?;
+    let snapshot = state.storage.find_snapshot(id).await?.ok_or_else(gone)?;
+    if snapshot.account != grant.account {
+        return Err(gone());
+    }
+    Ok(snapshot)
+}
+
+/// A member as the caller may see them. Everyone in a snapshot is the caller, one of their
+/// enrollees or further down their line (or anyone, for an admin).
+fn minimised(
+    grant: &AccessGrant,
+    member: MemberRecord,
+    personal: Option<canopy_core::PersonalDetails>,
+) -> Member {
+    let relation = if Some(member.id) == grant.member {
+        Relation::Own
+    } else if member.sponsor.is_some() && member.sponsor == grant.member {
+        Relation::PersonallyEnrolled
+    } else {
+        Relation::Downline
+    };
+    let visibility = rbac::visibility(grant.role, relation);
+    Member {
+        id: member.id,
+        number: member.number,
+        sponsor: member.sponsor,
+        placement: member.placement,
+        rank: rank(member.rank),
+        status: member.status,
+        joined_on: member.joined_on,
+        country: member.country,
+        display_name: member.display_name,
+        personal: personal.and_then(|p| rbac::minimise(p, visibility)),
+    }
+}
+
+/// A rank with its name. Until the compensation plan names the ladder, the demo company's
+/// names are used.
+fn rank(level: RankLevel) -> Rank {
+    let name = crate::seed::RANKS
+        .get(usize::from(level.get()))
+        .map_or_else(|| format!("Rank {}", level.get()), |r| r.0.to_owned());
+    Rank::new(level.get(), name)
+}
+
+fn respond(page: &BootstrapPage) -> Result<Response, ApiError> {
+    let body = codec::encode_page(page)
+        .map_err(|e| ApiError::Internal(format!("encoding a bootstrap page: {e}")))?;
+    let mut response = Bytes::from(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    Ok(response)
+}

@@ -1,0 +1,99 @@
+//! Bootstrap snapshots on SQLite: the scope listed once per bootstrap, then read by range.
+
+use canopy_core::{AccountId, MemberId, PersonalDetails};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use time::OffsetDateTime;
+
+use super::convert::{time_at, unix};
+use super::members::{self, MEMBER_COLUMNS, member_from_row};
+use crate::storage::{MemberRecord, Result, SnapshotRecord};
+
+fn snapshot_from_row(row: &Row<'_>) -> rusqlite::Result<SnapshotRecord> {
+    Ok(SnapshotRecord {
+        id: row.get(0)?,
+        account: AccountId::new(row.get(1)?),
+        root: row.get::<_, Option<i64>>(2)?.map(MemberId::new),
+        rows_total: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+        created_at: time_at(row, 4)?,
+    })
+}
+
+pub(super) fn create_snapshot(
+    tx: &Connection,
+    account: AccountId,
+    root: Option<MemberId>,
+    now: OffsetDateTime,
+) -> Result<SnapshotRecord> {
+    tx.execute(
+        "DELETE FROM sync_snapshot_members WHERE snapshot_id IN \
+             (SELECT id FROM sync_snapshots WHERE account_id = ?1)",
+        [account.get()],
+    )?;
+    tx.execute("DELETE FROM sync_snapshots WHERE account_id = ?1", [account.get()])?;
+    tx.execute(
+        "INSERT INTO sync_snapshots (account_id, root_member_id, rows_total, created_at) \
+         VALUES (?1, ?2, 0, ?3)",
+        params![account.get(), root.map(MemberId::get), unix(now)],
+    )?;
+    let id = tx.last_insert_rowid();
+    let listed = match root {
+        // UNION (not UNION ALL) so a corrupt tree with a cycle still terminates.
+        Some(root) => tx.execute(
+            "INSERT INTO sync_snapshot_members (snapshot_id, ord, member_id) \
+             SELECT ?1, row_number() OVER (ORDER BY id) - 1, id FROM ( \
+                 WITH RECURSIVE down(id) AS ( \
+                     SELECT id FROM members WHERE id = ?2 \
+                     UNION SELECT m.id FROM members m JOIN down ON m.sponsor_id = down.id) \
+                 SELECT id FROM down)",
+            params![id, root.get()],
+        )?,
+        None => tx.execute(
+            "INSERT INTO sync_snapshot_members (snapshot_id, ord, member_id) \
+             SELECT ?1, row_number() OVER (ORDER BY id) - 1, id FROM members",
+            [id],
+        )?,
+    };
+    tx.execute(
+        "UPDATE sync_snapshots SET rows_total = ?2 WHERE id = ?1",
+        params![id, listed as i64],
+    )?;
+    find_snapshot(tx, id)?.ok_or(crate::storage::StorageError::NotFound)
+}
+
+pub(super) fn find_snapshot(conn: &Connection, id: i64) -> Result<Option<SnapshotRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, account_id, root_member_id, rows_total, created_at \
+             FROM sync_snapshots WHERE id = ?1",
+        )?
+        .query_row([id], snapshot_from_row)
+        .optional()?)
+}
+
+pub(super) fn snapshot_members(
+    conn: &Connection,
+    snapshot: i64,
+    from: u64,
+    limit: u32,
+) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>> {
+    let columns = MEMBER_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM sync_snapshot_members s JOIN members m ON m.id = s.member_id \
+         WHERE s.snapshot_id = ?1 AND s.ord >= ?2 ORDER BY s.ord LIMIT ?3"
+    );
+    let from = i64::try_from(from).unwrap_or(i64::MAX);
+    let rows: Vec<MemberRecord> = conn
+        .prepare_cached(&sql)?
+        .query_map(params![snapshot, from, i64::from(limit)], member_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter()
+        .map(|m| {
+            let personal = members::find_personal(conn, m.id)?;
+            Ok((m, personal))
+        })
+        .collect()
+}
