@@ -104,6 +104,15 @@ impl Store {
             .ok_or(StoreError::NotFound("bootstrap"))
     }
 
+    /// Forgets the bootstrap under way (the server lost its snapshot): the next page 0
+    /// starts a new one. What was loaded stays until then.
+    pub fn bootstrap_abandon(&self) -> Result<(), StoreError> {
+        self.database().write(|tx| {
+            tx.execute("DELETE FROM bootstrap", [])?;
+            Ok(())
+        })
+    }
+
     /// The bootstrap under way, if any.
     pub fn bootstrap_progress(&self) -> Result<Option<BootstrapProgress>, StoreError> {
         self.database().read(|conn| {

@@ -31,6 +31,10 @@ impl ServerClient {
         })
     }
 
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The full URL of an API path (`/v1/…`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

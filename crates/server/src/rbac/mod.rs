@@ -93,8 +93,12 @@ pub fn minimise(details: PersonalDetails, visibility: Visibility) -> Option<Pers
         legal_name: details.legal_name,
         email: details.email,
         phone: details.phone,
-        address: details.address.filter(|_| visibility >= Visibility::Personal),
-        date_of_birth: details.date_of_birth.filter(|_| visibility >= Visibility::Full),
+        address: details
+            .address
+            .filter(|_| visibility >= Visibility::Personal),
+        date_of_birth: details
+            .date_of_birth
+            .filter(|_| visibility >= Visibility::Full),
         tax_id: details.tax_id.filter(|_| visibility >= Visibility::Full),
     })
 }

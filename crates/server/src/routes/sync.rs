@@ -73,7 +73,9 @@ pub async fn bootstrap(
     };
     let from = req.page.saturating_mul(u64::from(PAGE_ROWS));
     if from > 0 && from >= snapshot.rows_total {
-        return Err(ApiError::not_found("There is no such page in this bootstrap"));
+        return Err(ApiError::not_found(
+            "There is no such page in this bootstrap",
+        ));
     }
     let members = state
         .storage

@@ -30,8 +30,8 @@ use super::{
     AccessGrant, AccountRecord, AlertId, AlertRecord, AlertState, AuditRecord, DeviceId,
     DeviceRecord, FailureSummary, FamilyId, MemberRecord, NewAccount, NewAlert, NewAuditEvent,
     NewDevice, NewMember, NewSession, RefreshRotation, RefreshTokenRecord, Result, RevokeReason,
-    RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, SnapshotRecord, Storage, StorageError, ThrottleKey,
-    ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion, Tree,
+    RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, SnapshotRecord, Storage,
+    StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion, Tree,
 };
 
 /// How to open a database file.

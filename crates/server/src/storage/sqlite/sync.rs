@@ -29,7 +29,10 @@ pub(super) fn create_snapshot(
              (SELECT id FROM sync_snapshots WHERE account_id = ?1)",
         [account.get()],
     )?;
-    tx.execute("DELETE FROM sync_snapshots WHERE account_id = ?1", [account.get()])?;
+    tx.execute(
+        "DELETE FROM sync_snapshots WHERE account_id = ?1",
+        [account.get()],
+    )?;
     tx.execute(
         "INSERT INTO sync_snapshots (account_id, root_member_id, rows_total, created_at) \
          VALUES (?1, ?2, 0, ?3)",

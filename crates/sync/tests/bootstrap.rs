@@ -1,0 +1,301 @@
+//! Bootstrap end to end: the real server (seeded demo company, SQLite) over real TLS with
+//! pins, signed in as the demo distributor, manager and admin, into real SQLCipher caches.
+//! Each cache holds exactly the scope a direct server-side query gives, with exactly the
+//! personal fields `rbac` allows; a bootstrap cut by a server restart resumes where it was.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use canopy_core::provisioning::{DemoAccount, Provisioning};
+use canopy_core::{MemberId, Period, Role};
+use canopy_server::auth::TotpSecret;
+use canopy_server::config::Config;
+use canopy_server::demo::{self, DemoCompany, DemoFiles};
+use canopy_server::rbac::{self, Relation};
+use canopy_server::server::{self, RunningServer};
+use canopy_server::storage::{self, Storage};
+use canopy_store::{CacheKey, Store};
+use canopy_sync::ServerClient;
+use data_encoding::{BASE32_NOPAD, BASE64};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-11-21T10:00:00Z";
+/// More than two pages of 5,000 for the admin.
+const MEMBERS: usize = 12_000;
+
+struct Company {
+    dir: tempfile::TempDir,
+    files: DemoFiles,
+    config: Config,
+    accounts: Vec<DemoAccount>,
+    storage: Arc<dyn Storage>,
+}
+
+async fn company() -> Company {
+    let dir = tempfile::tempdir().unwrap();
+    let files = demo::ensure_files(dir.path()).unwrap();
+    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let accounts = demo::prepare(
+        &files,
+        &config,
+        DemoCompany {
+            members: MEMBERS,
+            seed: 11,
+        },
+    )
+    .await
+    .unwrap();
+    let storage = storage::open(&config.database.url).await.unwrap();
+    Company {
+        dir,
+        files,
+        config,
+        accounts,
+        storage,
+    }
+}
+
+async fn serve(c: &Company) -> (RunningServer, Provisioning) {
+    let running = server::start(&c.config).await.unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    let provisioning = demo::write_provisioning(&c.files, &url).unwrap();
+    (running, provisioning)
+}
+
+/// Password, then the TOTP code, from a new device: the session's access token.
+async fn sign_in(p: &Provisioning, account: &DemoAccount) -> String {
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(p).unwrap())
+        .build()
+        .unwrap();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", p.server_url))
+            .json(&body)
+            .send()
+    };
+    let first: Value = post(
+        "/v1/auth/sign-in",
+        json!({"email": account.email, "password": account.password}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let secret =
+        TotpSecret::from_bytes(&BASE32_NOPAD.decode(account.totp_secret.as_bytes()).unwrap())
+            .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let second: Value = post(
+        "/v1/auth/mfa",
+        json!({
+            "mfa_token": first["mfa_token"],
+            "code": secret.code_at(now),
+            "device": {"name": "Test laptop", "public_key": BASE64.encode(key.public_key().as_ref())},
+        }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    second["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("sign-in of {} failed: {second}", account.email))
+        .to_owned()
+}
+
+fn account(c: &Company, role: Role) -> &DemoAccount {
+    c.accounts.iter().find(|a| a.role == role).unwrap()
+}
+
+/// The scope straight from the server's storage: the member and everyone below, by id.
+async fn scope_of(storage: &dyn Storage, root: Option<MemberId>) -> BTreeSet<i64> {
+    let Some(root) = root else {
+        return (1..=MEMBERS as i64).collect();
+    };
+    let mut out = BTreeSet::from([root.get()]);
+    let mut queue = vec![root];
+    while let Some(m) = queue.pop() {
+        let mut after = None;
+        loop {
+            let page = storage.list_enrollees(m, after, 200).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|r| r.id);
+            for r in page {
+                out.insert(r.id.get());
+                queue.push(r.id);
+            }
+        }
+    }
+    out
+}
+
+fn cached_ids(store: &Store) -> BTreeSet<i64> {
+    store
+        .database()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM members")?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<BTreeSet<i64>, _>>()?;
+            Ok(ids)
+        })
+        .unwrap()
+}
+
+fn fresh_store(dir: &std::path::Path, name: &str) -> Store {
+    Store::open(&dir.join(name), CacheKey::generate().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_role_bootstraps_exactly_its_scope_and_the_fields_it_may_see() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let client = ServerClient::new(&p).unwrap();
+    let period = Period::parse("2026-10").unwrap();
+    for role in [Role::Distributor, Role::Manager, Role::Admin] {
+        let demo = account(&c, role);
+        let token = sign_in(&p, demo).await;
+        let store = fresh_store(c.dir.path(), &format!("{role:?}.db"));
+        let mut pages = Vec::new();
+        client
+            .bootstrap(&store, &token, NOW, |progress| {
+                pages.push(progress);
+                ControlFlow::Continue(())
+            })
+            .await
+            .unwrap();
+        let me = c
+            .storage
+            .find_account_by_email(&demo.email)
+            .await
+            .unwrap()
+            .unwrap()
+            .member;
+        let root = if role == Role::Admin { None } else { me };
+        let expected = scope_of(&*c.storage, root).await;
+        assert_eq!(cached_ids(&store), expected, "{role:?}'s scope");
+        let last = pages.last().unwrap();
+        assert_eq!(
+            (last.rows_done, last.rows_total),
+            (expected.len() as u64, expected.len() as u64)
+        );
+        assert!(
+            pages.windows(2).all(|w| w[0].rows_done < w[1].rows_done),
+            "{pages:?}"
+        );
+
+        // Every member's personal fields: exactly what rbac allows, as the server has them.
+        let (mut shown, mut hidden) = (0, 0);
+        for &id in &expected {
+            let record = c
+                .storage
+                .find_member(MemberId::new(id))
+                .await
+                .unwrap()
+                .unwrap();
+            let relation = if Some(record.id) == me {
+                Relation::Own
+            } else if record.sponsor.is_some() && record.sponsor == me {
+                Relation::PersonallyEnrolled
+            } else {
+                Relation::Downline
+            };
+            let allowed = c
+                .storage
+                .find_member_personal(record.id)
+                .await
+                .unwrap()
+                .and_then(|d| rbac::minimise(d, rbac::visibility(role, relation)));
+            let cached = store.member(MemberId::new(id), period).unwrap().personal;
+            match (&allowed, &cached) {
+                (None, None) => hidden += 1,
+                (Some(a), Some(got)) => {
+                    shown += 1;
+                    assert_eq!(got.legal_name, a.legal_name.to_string(), "{role:?} {id}");
+                    assert_eq!(
+                        got.email,
+                        a.email.as_ref().map(|e| e.to_string()),
+                        "{role:?} {id}"
+                    );
+                    assert_eq!(got.address, a.address, "{role:?} {id}");
+                    assert_eq!(
+                        got.date_of_birth,
+                        a.date_of_birth.map(canopy_core::format_date),
+                        "{role:?} {id}"
+                    );
+                    assert_eq!(
+                        got.tax_id,
+                        a.tax_id.as_ref().map(|t| t.to_string()),
+                        "{role:?} {id}"
+                    );
+                }
+                _ => panic!("{role:?} {id}: allowed {allowed:?}, cached {cached:?}"),
+            }
+        }
+        match role {
+            Role::Distributor => assert!(shown >= 1 && hidden > 0, "{shown}/{hidden}"),
+            Role::Manager | Role::Admin => assert!(shown > 0, "{role:?}: {shown}/{hidden}"),
+        }
+    }
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bootstrap_cut_by_a_server_restart_resumes_without_doubles_or_gaps() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let token = sign_in(&p, account(&c, Role::Admin)).await;
+    let store = fresh_store(c.dir.path(), "admin.db");
+    let mut first_run = Vec::new();
+    ServerClient::new(&p)
+        .unwrap()
+        .bootstrap(&store, &token, NOW, |progress| {
+            first_run.push(progress);
+            ControlFlow::Break(()) // the network drops after the first page
+        })
+        .await
+        .unwrap();
+    assert_eq!(first_run.len(), 1);
+    assert_eq!(store.bootstrap_progress().unwrap().unwrap().next_page, 1);
+    running.shutdown().await.unwrap();
+
+    // The server comes back (another port, the same database); the session survived.
+    let (running, p) = serve(&c).await;
+    let mut second_run = Vec::new();
+    ServerClient::new(&p)
+        .unwrap()
+        .bootstrap(&store, &token, NOW, |progress| {
+            second_run.push(progress);
+            ControlFlow::Continue(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        second_run.first().unwrap().page,
+        1,
+        "resumed at the next page"
+    );
+    assert_eq!(
+        cached_ids(&store),
+        (1..=MEMBERS as i64).collect::<BTreeSet<_>>()
+    );
+    assert!(store.bootstrap_progress().unwrap().is_none());
+    let root = store
+        .subtree(MemberId::new(1), Period::parse("2026-10").unwrap())
+        .unwrap();
+    assert_eq!(root.team_size, MEMBERS as u64 - 1);
+    running.shutdown().await.unwrap();
+}
