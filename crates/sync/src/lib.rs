@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod bootstrap;
+pub mod changes;
 pub mod client;
 pub mod error;
 pub mod schedule;

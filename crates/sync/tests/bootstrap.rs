@@ -299,3 +299,93 @@ async fn a_bootstrap_cut_by_a_server_restart_resumes_without_doubles_or_gaps() {
     assert_eq!(root.team_size, MEMBERS as u64 - 1);
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_team_moved_away_vanishes_from_the_managers_cache_on_the_next_delta() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let client = ServerClient::new(&p).unwrap();
+    let period = Period::parse("2026-10").unwrap();
+    let mut caches = Vec::new();
+    for role in [Role::Manager, Role::Admin] {
+        let token = sign_in(&p, account(&c, role)).await;
+        let store = fresh_store(c.dir.path(), &format!("{role:?}.db"));
+        client
+            .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+            .await
+            .unwrap();
+        caches.push((role, token, store));
+    }
+    let manager = c
+        .storage
+        .find_account_by_email(&account(&c, Role::Manager).email)
+        .await
+        .unwrap()
+        .unwrap()
+        .member
+        .unwrap();
+    // One of the manager's enrollees with a team of their own moves to the founder.
+    let (_, _, manager_cache) = &caches[0];
+    let leg = manager_cache
+        .children(manager, period)
+        .unwrap()
+        .into_iter()
+        .max_by_key(|r| r.team_size)
+        .unwrap();
+    let team: BTreeSet<i64> = scope_of(&*c.storage, Some(leg.id)).await;
+    assert!(team.len() > 1, "the leg has a team");
+    let (_, admin_token, admin_cache) = &caches[1];
+    let moved: Value = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}/v1/admin/members/{}/move",
+            p.server_url,
+            leg.id.get()
+        ))
+        .bearer_auth(admin_token)
+        .json(&json!({"sponsor_id": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["members_moved"], team.len(), "{moved}");
+
+    let before = cached_ids(manager_cache);
+    let (_, manager_token, _) = &caches[0];
+    let applied = client
+        .pull_changes(manager_cache, manager_token, NOW)
+        .await
+        .unwrap();
+    assert_eq!(applied, team.len() as u64);
+    let after = cached_ids(manager_cache);
+    assert_eq!(
+        after,
+        before.difference(&team).copied().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(after, scope_of(&*c.storage, Some(manager)).await);
+    let summary = manager_cache.subtree(manager, period).unwrap();
+    assert_eq!(summary.team_size, after.len() as u64 - 1);
+
+    // The admin still sees everyone, the leg now under the founder.
+    client
+        .pull_changes(admin_cache, admin_token, NOW)
+        .await
+        .unwrap();
+    assert_eq!(cached_ids(admin_cache).len(), MEMBERS);
+    let row = admin_cache.member(leg.id, period).unwrap().row;
+    assert_eq!(row.sponsor, Some(MemberId::new(1)));
+    assert_eq!(row.team_size, team.len() as u64 - 1);
+    // Nothing more to pull: the cursor is at the end.
+    assert_eq!(
+        client
+            .pull_changes(admin_cache, admin_token, NOW)
+            .await
+            .unwrap(),
+        0
+    );
+    running.shutdown().await.unwrap();
+}

@@ -249,3 +249,72 @@ pub async fn revoke_device(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberMove {
+    /// The new sponsor; not the member nor anyone in their downline.
+    pub sponsor_id: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MemberMoved {
+    /// The member and their downline, who all moved.
+    pub members_moved: u64,
+}
+
+/// Moves a member and their whole downline under another sponsor (a placement correction
+/// or a transfer between teams). Every device whose scope they enter or leave gets the
+/// change with its next delta.
+#[utoipa::path(post, path = "/v1/admin/members/{id}/move", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The member to move")),
+    request_body = MemberMove,
+    responses(
+        (status = 200, description = "Moved", body = MemberMoved),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin, or no step-up in the last ten minutes", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such member or sponsor", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The sponsor is in the member's own downline", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn move_member(
+    State(state): State<AppState>,
+    Admin(grant): Admin,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MemberMove>,
+) -> Result<Json<MemberMoved>, ApiError> {
+    let missing = || ApiError::not_found("There is no such member");
+    let id = canopy_core::MemberId::new(id.parse::<i64>().map_err(|_| missing())?);
+    let sponsor = canopy_core::MemberId::new(req.sponsor_id);
+    let member = state.storage.find_member(id).await?.ok_or_else(missing)?;
+    state
+        .storage
+        .find_member(sponsor)
+        .await?
+        .ok_or_else(missing)?;
+    if sponsor == id
+        || state
+            .storage
+            .is_in_sponsor_line(sponsor, id, 100_000)
+            .await?
+    {
+        return Err(ApiError::Invalid(
+            "A member can't move under themselves or their own downline".into(),
+        ));
+    }
+    let moved = state.storage.move_member(id, sponsor, state.now()).await?;
+    audit(
+        &state,
+        Some(grant.account),
+        "member.move",
+        Some(format!("member:{}", id.get())),
+        json!({
+            "from": member.sponsor.map(canopy_core::MemberId::get),
+            "to": sponsor.get(),
+            "members": moved,
+        }),
+    )
+    .await?;
+    Ok(Json(MemberMoved {
+        members_moved: moved,
+    }))
+}

@@ -46,6 +46,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/me/sign-ins", get(me::sign_ins))
         .route("/v1/me/alerts", get(alerts::my_alerts))
         .route("/v1/sync/bootstrap", post(sync::bootstrap))
+        .route("/v1/sync/changes", post(sync::changes))
+        .route("/v1/admin/members/{id}/move", post(admin::move_member))
         .route("/v1/members/{id}", get(members::member))
         .route("/v1/members/{id}/enrollees", get(members::enrollees))
         .route(

@@ -34,6 +34,8 @@ use super::{admin, alerts, enroll, me, members, session, sign_in, sync};
         members::member,
         members::enrollees,
         sync::bootstrap,
+        sync::changes,
+        admin::move_member,
         admin::disable_account,
         admin::enable_account,
         admin::change_role,

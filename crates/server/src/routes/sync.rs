@@ -7,12 +7,17 @@
 //!
 //! The rows are read when their page is, so a change after the checkpoint may already show;
 //! the deltas since the checkpoint bring everything else.
+//!
+//! `POST /v1/sync/changes`: what changed since a cursor, from the change log: a changed
+//! member in the caller's scope now is sent whole (minimised), one outside it as a removal,
+//! so a member moved out of a team, or a team moved away, vanishes from the caches of
+//! those who may no longer see it.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use canopy_core::sync::{BootstrapPage, PROTOCOL, Row, codec};
+use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, codec};
 use canopy_core::{Member, Rank, RankLevel};
 use serde::Deserialize;
 
@@ -163,12 +168,101 @@ fn rank(level: RankLevel) -> Rank {
     Rank::new(level.get(), name)
 }
 
-fn respond(page: &BootstrapPage) -> Result<Response, ApiError> {
-    let body = codec::encode_page(page)
-        .map_err(|e| ApiError::Internal(format!("encoding a bootstrap page: {e}")))?;
+/// Changes per answer; `more` tells the client to ask again.
+pub const CHANGES_PER_BATCH: u32 = 1_000;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesRequest {
+    /// The cache's cursor: the checkpoint after a bootstrap, then each batch's `to`.
+    pub cursor: String,
+}
+
+/// The changes to the caller's scope since a cursor.
+#[utoipa::path(post, path = "/v1/sync/changes", tag = "sync", security(("bearer" = [])),
+    request_body = ChangesRequest,
+    responses(
+        (status = 200, description = "A delta batch (MessagePack + zstd, see canopy_core::sync::codec)",
+            content_type = "application/vnd.canopy.sync", body = Vec<u8>),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown cursor: bootstrap again", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn changes(
+    State(state): State<AppState>,
+    Authenticated(grant): Authenticated,
+    ApiJson(req): ApiJson<ChangesRequest>,
+) -> Result<Response, ApiError> {
+    let after = match req.cursor.as_str() {
+        EMPTY => 0,
+        token if token.starts_with('s') => find_snapshot(&state, &grant, token).await?.change_seq,
+        token => token
+            .strip_prefix('c')
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::not_found("Unknown sync cursor: bootstrap again"))?,
+    };
+    let changed = state
+        .storage
+        .changes_since(after, CHANGES_PER_BATCH)
+        .await?;
+    let to = changed.last().map_or(after, |(seq, _)| *seq);
+    let mut ops = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, id) in &changed {
+        if !seen.insert(*id) {
+            continue;
+        }
+        ops.push(match state.storage.find_member(*id).await? {
+            Some(member) if in_scope(&state, &grant, &member).await? => {
+                let personal = state.storage.find_member_personal(*id).await?;
+                DeltaOp::Put(Row::Member(Box::new(minimised(&grant, member, personal))))
+            }
+            _ => DeltaOp::RemoveMember(*id),
+        });
+    }
+    let batch = DeltaBatch {
+        protocol: PROTOCOL,
+        from: req.cursor.clone(),
+        to: format!("c{to}"),
+        ops,
+        more: changed.len() == CHANGES_PER_BATCH as usize,
+        checksum: None,
+    };
+    let body = codec::encode_delta(&batch)
+        .map_err(|e| ApiError::Internal(format!("encoding a delta batch: {e}")))?;
+    Ok(binary(body))
+}
+
+/// Whether the caller may see `member` now: everyone for an admin; otherwise the caller's
+/// own member and their sponsor downline.
+async fn in_scope(
+    state: &AppState,
+    grant: &AccessGrant,
+    member: &MemberRecord,
+) -> Result<bool, ApiError> {
+    if grant.role == canopy_core::Role::Admin {
+        return Ok(true);
+    }
+    let Some(me) = grant.member else {
+        return Ok(false);
+    };
+    Ok(member.id == me
+        || state
+            .storage
+            .is_in_sponsor_line(member.id, me, 100_000)
+            .await?)
+}
+
+fn binary(body: Vec<u8>) -> Response {
     let mut response = Bytes::from(body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    Ok(response)
+    response
+}
+
+fn respond(page: &BootstrapPage) -> Result<Response, ApiError> {
+    let body = codec::encode_page(page)
+        .map_err(|e| ApiError::Internal(format!("encoding a bootstrap page: {e}")))?;
+    Ok(binary(body))
 }

@@ -287,6 +287,17 @@ pub trait Storage: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>>;
 
+    /// Moves a member (and their whole downline) under `sponsor`, logging a change for
+    /// each of them. Refuses a sponsor in the member's own downline.
+    async fn move_member(
+        &self,
+        id: MemberId,
+        sponsor: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<u64>;
+    /// Changed members after log position `after`, oldest first, at most `limit`.
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>>;
+
     // --- Audit ----------------------------------------------------------------------------
 
     /// Appends an event, chaining its hash to the previous one.

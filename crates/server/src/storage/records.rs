@@ -389,6 +389,8 @@ pub struct SnapshotRecord {
     pub root: Option<MemberId>,
     pub rows_total: u64,
     pub created_at: OffsetDateTime,
+    /// The change log's position when the scope was listed: deltas start after it.
+    pub change_seq: i64,
 }
 
 /// An appended audit event with its place in the hash chain.

@@ -47,6 +47,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "sync_snapshots",
         sql: include_str!("migrations/0006_sync_snapshots.sql"),
     },
+    Migration {
+        version: 7,
+        name: "member_changes",
+        sql: include_str!("migrations/0007_member_changes.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

@@ -547,4 +547,19 @@ impl Storage for SqliteStorage {
         self.read(move |tx| sync::snapshot_members(tx, snapshot, from, limit))
             .await
     }
+
+    async fn move_member(
+        &self,
+        id: MemberId,
+        sponsor: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
+        self.write(move |tx| sync::move_member(tx, id, sponsor, now))
+            .await
+    }
+
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>> {
+        self.read(move |tx| sync::changes_since(tx, after, limit))
+            .await
+    }
 }

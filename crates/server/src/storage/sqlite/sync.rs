@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::convert::{time_at, unix};
 use super::members::{self, MEMBER_COLUMNS, member_from_row};
-use crate::storage::{MemberRecord, Result, SnapshotRecord};
+use crate::storage::{MemberRecord, Result, SnapshotRecord, StorageError};
 
 fn snapshot_from_row(row: &Row<'_>) -> rusqlite::Result<SnapshotRecord> {
     Ok(SnapshotRecord {
@@ -15,6 +15,7 @@ fn snapshot_from_row(row: &Row<'_>) -> rusqlite::Result<SnapshotRecord> {
         root: row.get::<_, Option<i64>>(2)?.map(MemberId::new),
         rows_total: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
         created_at: time_at(row, 4)?,
+        change_seq: row.get(5)?,
     })
 }
 
@@ -33,9 +34,12 @@ pub(super) fn create_snapshot(
         "DELETE FROM sync_snapshots WHERE account_id = ?1",
         [account.get()],
     )?;
+    // The log position first: a change after it is in the deltas even if the listing
+    // below already saw it (applying it twice is harmless, missing it is not).
     tx.execute(
-        "INSERT INTO sync_snapshots (account_id, root_member_id, rows_total, created_at) \
-         VALUES (?1, ?2, 0, ?3)",
+        "INSERT INTO sync_snapshots (account_id, root_member_id, rows_total, created_at, \
+             change_seq) \
+         VALUES (?1, ?2, 0, ?3, (SELECT coalesce(max(seq), 0) FROM member_changes))",
         params![account.get(), root.map(MemberId::get), unix(now)],
     )?;
     let id = tx.last_insert_rowid();
@@ -66,7 +70,7 @@ pub(super) fn create_snapshot(
 pub(super) fn find_snapshot(conn: &Connection, id: i64) -> Result<Option<SnapshotRecord>> {
     Ok(conn
         .prepare_cached(
-            "SELECT id, account_id, root_member_id, rows_total, created_at \
+            "SELECT id, account_id, root_member_id, rows_total, created_at, change_seq \
              FROM sync_snapshots WHERE id = ?1",
         )?
         .query_row([id], snapshot_from_row)
@@ -99,4 +103,49 @@ pub(super) fn snapshot_members(
             Ok((m, personal))
         })
         .collect()
+}
+
+pub(super) fn move_member(
+    tx: &Connection,
+    id: MemberId,
+    sponsor: MemberId,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    if members::find_member(tx, id)?.is_none() || members::find_member(tx, sponsor)?.is_none() {
+        return Err(StorageError::NotFound);
+    }
+    if sponsor == id || members::is_in_sponsor_line(tx, sponsor, id, 100_000)? {
+        return Err(StorageError::Invalid(
+            "a member can't move under their own downline",
+        ));
+    }
+    tx.execute(
+        "UPDATE members SET sponsor_id = ?2 WHERE id = ?1",
+        params![id.get(), sponsor.get()],
+    )?;
+    let logged = tx.execute(
+        "INSERT INTO member_changes (member_id, at) \
+         WITH RECURSIVE down(id, depth) AS ( \
+             SELECT ?1, 0 \
+             UNION SELECT m.id, down.depth + 1 FROM members m JOIN down ON m.sponsor_id = down.id) \
+         SELECT id, ?2 FROM down ORDER BY depth, id",
+        params![id.get(), unix(now)],
+    )?;
+    Ok(logged as u64)
+}
+
+pub(super) fn changes_since(
+    conn: &Connection,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<(i64, MemberId)>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT seq, member_id FROM member_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?
+        .query_map(params![after, i64::from(limit)], |r| {
+            Ok((r.get(0)?, MemberId::new(r.get(1)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
 }

@@ -1,0 +1,68 @@
+//! The delta loop: ask for what changed since the cache's cursor, apply each batch in one
+//! transaction with its new cursor, until the server has no more.
+
+use canopy_core::sync::codec::{self, MAX_COMPRESSED};
+use canopy_store::Store;
+use serde_json::json;
+
+use crate::apply::apply_delta;
+use crate::client::ServerClient;
+use crate::error::SyncError;
+
+/// Batches asked for in one pull at the most (then the next pull goes on).
+const MAX_BATCHES: u32 = 1_000;
+
+impl ServerClient {
+    /// Brings a bootstrapped cache up to date; returns how many changes were applied. An
+    /// unknown cursor is [`SyncError::Restart`]: bootstrap again.
+    pub async fn pull_changes(
+        &self,
+        store: &Store,
+        access_token: &str,
+        now_rfc3339: &str,
+    ) -> Result<u64, SyncError> {
+        let mut applied = 0u64;
+        for _ in 0..MAX_BATCHES {
+            let cursor = store.sync_state()?.cursor.ok_or_else(|| {
+                SyncError::Restart("the cache has no cursor yet: bootstrap first".into())
+            })?;
+            let response = self
+                .http()
+                .post(self.url("/v1/sync/changes"))
+                .bearer_auth(access_token)
+                .json(&json!({ "cursor": cursor }))
+                .send()
+                .await
+                .map_err(SyncError::from_request)?;
+            let status = response.status();
+            if status == reqwest::StatusCode::NOT_FOUND {
+                return Err(SyncError::Restart(
+                    "the server doesn't know this cache's cursor: bootstrap again".into(),
+                ));
+            }
+            if !status.is_success() {
+                return Err(SyncError::Server {
+                    status: status.as_u16(),
+                    message: response.text().await.unwrap_or_default(),
+                });
+            }
+            if response
+                .content_length()
+                .is_some_and(|n| n > MAX_COMPRESSED as u64)
+            {
+                return Err(SyncError::Protocol(
+                    "a delta batch larger than allowed".into(),
+                ));
+            }
+            let body = response.bytes().await.map_err(SyncError::from_request)?;
+            let batch =
+                codec::decode_delta(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+            applied += batch.ops.len() as u64;
+            apply_delta(store, &batch, now_rfc3339)?;
+            if !batch.more {
+                break;
+            }
+        }
+        Ok(applied)
+    }
+}
