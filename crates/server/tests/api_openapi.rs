@@ -8,7 +8,7 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 28] = [
+const ENDPOINTS: [(&str, &str); 29] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/auth/sign-in"),
@@ -27,6 +27,7 @@ const ENDPOINTS: [(&str, &str); 28] = [
     ("get", "/v1/members/{id}/enrollees"),
     ("post", "/v1/sync/bootstrap"),
     ("post", "/v1/sync/changes"),
+    ("post", "/v1/sync/push"),
     ("post", "/v1/admin/members/{id}/move"),
     ("post", "/v1/admin/accounts/{id}/disable"),
     ("post", "/v1/admin/accounts/{id}/enable"),

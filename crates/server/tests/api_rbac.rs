@@ -243,7 +243,7 @@ enum Access {
 }
 
 /// One row per documented endpoint: a new endpoint without a row fails the matrix.
-const RULES: [(&str, &str, Access); 28] = [
+const RULES: [(&str, &str, Access); 29] = [
     ("get", "/v1/health", Access::Public),
     ("get", "/v1/openapi.json", Access::Public),
     ("post", "/v1/auth/sign-in", Access::Public),
@@ -261,6 +261,7 @@ const RULES: [(&str, &str, Access); 28] = [
     ("get", "/v1/members/{id}/enrollees", Access::Session),
     ("post", "/v1/sync/bootstrap", Access::Session),
     ("post", "/v1/sync/changes", Access::Session),
+    ("post", "/v1/sync/push", Access::Session),
     ("post", "/v1/admin/members/{id}/move", Access::Admin),
     ("post", "/v1/admin/accounts/{id}/disable", Access::Admin),
     ("post", "/v1/admin/accounts/{id}/enable", Access::Admin),

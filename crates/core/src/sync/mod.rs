@@ -4,6 +4,7 @@
 
 #[cfg(feature = "codec")]
 pub mod codec;
+pub mod push;
 
 use serde::{Deserialize, Serialize};
 

@@ -47,6 +47,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/me/alerts", get(alerts::my_alerts))
         .route("/v1/sync/bootstrap", post(sync::bootstrap))
         .route("/v1/sync/changes", post(sync::changes))
+        .route("/v1/sync/push", post(sync::push))
         .route("/v1/admin/members/{id}/move", post(admin::move_member))
         .route("/v1/members/{id}", get(members::member))
         .route("/v1/members/{id}/enrollees", get(members::enrollees))

@@ -35,6 +35,7 @@ use super::{admin, alerts, enroll, me, members, session, sign_in, sync};
         members::enrollees,
         sync::bootstrap,
         sync::changes,
+        sync::push,
         admin::move_member,
         admin::disable_account,
         admin::enable_account,

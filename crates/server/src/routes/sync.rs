@@ -17,6 +17,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use canopy_core::EnrollmentKind;
+use canopy_core::sync::push::{
+    Command, MAX_COMMANDS, Outcome, PushCommand, PushRequest, PushResponse, PushResult,
+};
 use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, codec};
 use canopy_core::{Member, Rank, RankLevel};
 use serde::Deserialize;
@@ -265,4 +269,143 @@ fn respond(page: &BootstrapPage) -> Result<Response, ApiError> {
     let body = codec::encode_page(page)
         .map_err(|e| ApiError::Internal(format!("encoding a bootstrap page: {e}")))?;
     Ok(binary(body))
+}
+
+/// The documented shape of [`PushRequest`] (the core types carry no OpenAPI schema).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PushRequestDoc {
+    /// At most 500, applied in order.
+    pub commands: Vec<PushCommandDoc>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PushCommandDoc {
+    /// The device's idempotency key: 16 to 64 of `A-Z a-z 0-9 - _`.
+    pub key: String,
+    /// `{"kind": "enroll", …the enrollment form…}`.
+    #[schema(value_type = Object)]
+    pub command: serde_json::Value,
+}
+
+/// The documented shape of [`PushResponse`].
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PushResponseDoc {
+    /// One per command, in order: `{"key", "outcome": "applied" | "rejected" |
+    /// "retry_later", "server_ref" | "reason"}`.
+    #[schema(value_type = Vec<Object>)]
+    pub results: Vec<serde_json::Value>,
+}
+
+/// Applies a device's outbox, in order, each command at most once: a key answered before
+/// gets the same answer again (a push repeated after a lost response changes nothing).
+#[utoipa::path(post, path = "/v1/sync/push", tag = "sync", security(("bearer" = [])),
+    request_body = PushRequestDoc,
+    responses(
+        (status = 200, description = "One answer per command, in order", body = PushResponseDoc),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Too many commands in one push", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn push(
+    State(state): State<AppState>,
+    Authenticated(grant): Authenticated,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<axum::Json<PushResponse>, ApiError> {
+    if req.commands.len() > MAX_COMMANDS {
+        return Err(ApiError::Invalid(format!(
+            "Send at most {MAX_COMMANDS} commands at a time"
+        )));
+    }
+    let mut results = Vec::with_capacity(req.commands.len());
+    for PushCommand { key, command } in req.commands {
+        let outcome = match state
+            .storage
+            .find_outcome(grant.account, key.as_str())
+            .await?
+        {
+            Some(answered) => answered,
+            None => match command {
+                Command::Enroll(form) => enroll(&state, &grant, key.as_str(), *form).await,
+            },
+        };
+        results.push(PushResult { key, outcome });
+    }
+    Ok(axum::Json(PushResponse { results }))
+}
+
+/// One enrollment: validated again here (the app's validation is a convenience), the
+/// sponsor checked against the caller's scope, then stored with its answer.
+async fn enroll(
+    state: &AppState,
+    grant: &AccessGrant,
+    key: &str,
+    form: canopy_core::EnrollmentForm,
+) -> Outcome {
+    let now = state.now();
+    let refusal = match form.validate(now.date()) {
+        Err(errors) => Some(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Ok(e) if e.kind == EnrollmentKind::Customer => Some(
+            "Retail customers can't be enrolled through the app yet: enroll them at the \
+             company's site, or as a distributor"
+                .to_owned(),
+        ),
+        Ok(e) => match may_sponsor(state, grant, e.sponsor).await {
+            Ok(true) => {
+                return state
+                    .storage
+                    .enroll_member(grant.account, key, e, now)
+                    .await
+                    .unwrap_or_else(|err| retry_later(&err));
+            }
+            Ok(false) => Some("The sponsor is not in your downline".to_owned()),
+            Err(err) => return retry_later(&err),
+        },
+    };
+    let rejected = Outcome::Rejected {
+        reason: refusal.unwrap_or_default(),
+    };
+    state
+        .storage
+        .record_outcome(grant.account, key, &rejected, now)
+        .await
+        .unwrap_or_else(|err| retry_later(&err))
+}
+
+/// Whether the caller may enroll under `sponsor`: an admin under anyone, anyone else under
+/// themselves or a member of their downline.
+async fn may_sponsor(
+    state: &AppState,
+    grant: &AccessGrant,
+    sponsor: canopy_core::MemberId,
+) -> Result<bool, crate::storage::StorageError> {
+    if state.storage.find_member(sponsor).await?.is_none() {
+        return Ok(false);
+    }
+    if grant.role == canopy_core::Role::Admin {
+        return Ok(true);
+    }
+    let Some(me) = grant.member else {
+        return Ok(false);
+    };
+    Ok(sponsor == me
+        || state
+            .storage
+            .is_in_sponsor_line(sponsor, me, 100_000)
+            .await?)
+}
+
+/// A failure of the server's own: not answered, so the device sends the command again.
+fn retry_later(err: &crate::storage::StorageError) -> Outcome {
+    tracing::error!(error = %err, "an outbox command could not be applied");
+    Outcome::RetryLater {
+        reason: "The server could not save this just now; it will be sent again".into(),
+    }
 }

@@ -19,7 +19,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use canopy_core::{AccountId, MemberId, Order, OrderId, PersonalDetails, Role};
+use canopy_core::sync::push::Outcome;
+use canopy_core::{AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Role};
 use time::OffsetDateTime;
 
 pub use error::{BackendError, Conflict, StorageError};
@@ -297,6 +298,29 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<u64>;
     /// Changed members after log position `after`, oldest first, at most `limit`.
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>>;
+
+    /// The answer already given to `account`'s command `key`, if any.
+    async fn find_outcome(&self, account: AccountId, key: &str) -> Result<Option<Outcome>>;
+    /// Keeps `outcome` as the answer to `account`'s command `key` (the first answer wins).
+    async fn record_outcome(
+        &self,
+        account: AccountId,
+        key: &str,
+        outcome: &Outcome,
+        now: OffsetDateTime,
+    ) -> Result<Outcome>;
+    /// Enrolls a validated distributor under a sponsor the caller may enroll under, and
+    /// keeps the answer under `key`, in one transaction: the new member (next id and
+    /// member number, next unilevel position), their personal details and consent, a
+    /// change for the sync. An email already enrolled is a rejection; a key already
+    /// answered returns that answer and changes nothing.
+    async fn enroll_member(
+        &self,
+        account: AccountId,
+        key: &str,
+        enrollment: Enrollment,
+        now: OffsetDateTime,
+    ) -> Result<Outcome>;
 
     // --- Audit ----------------------------------------------------------------------------
 

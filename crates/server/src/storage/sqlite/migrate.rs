@@ -52,6 +52,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "member_changes",
         sql: include_str!("migrations/0007_member_changes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "outbox_commands",
+        sql: include_str!("migrations/0008_outbox_commands.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

@@ -8,6 +8,7 @@
 mod accounts;
 mod alerts;
 mod audit;
+mod commands;
 mod convert;
 mod members;
 mod migrate;
@@ -22,7 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use canopy_core::{AccountId, MemberId, Order, OrderId, PersonalDetails, Role};
+use canopy_core::sync::push::Outcome;
+use canopy_core::{AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Role};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
@@ -560,6 +562,36 @@ impl Storage for SqliteStorage {
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>> {
         self.read(move |tx| sync::changes_since(tx, after, limit))
+            .await
+    }
+
+    async fn find_outcome(&self, account: AccountId, key: &str) -> Result<Option<Outcome>> {
+        let key = key.to_owned();
+        self.read(move |tx| commands::find_outcome(tx, account, &key))
+            .await
+    }
+
+    async fn record_outcome(
+        &self,
+        account: AccountId,
+        key: &str,
+        outcome: &Outcome,
+        now: OffsetDateTime,
+    ) -> Result<Outcome> {
+        let (key, outcome) = (key.to_owned(), outcome.clone());
+        self.write(move |tx| commands::record_outcome(tx, account, &key, &outcome, now))
+            .await
+    }
+
+    async fn enroll_member(
+        &self,
+        account: AccountId,
+        key: &str,
+        enrollment: Enrollment,
+        now: OffsetDateTime,
+    ) -> Result<Outcome> {
+        let key = key.to_owned();
+        self.write(move |tx| commands::enroll_member(tx, account, &key, enrollment, now))
             .await
     }
 }

@@ -1,0 +1,140 @@
+//! Outbox commands on SQLite: answers kept by idempotency key, and enrollments applied with
+//! their answer in one transaction.
+
+use canopy_core::sync::push::Outcome;
+use canopy_core::{
+    AccountId, Enrollment, MemberId, MemberNumber, MemberStatus, Placement, Position, RankLevel,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::convert::unix;
+use super::members;
+use crate::storage::{MemberRecord, NewMember, Result, StorageError};
+
+pub(super) fn find_outcome(
+    conn: &Connection,
+    account: AccountId,
+    key: &str,
+) -> Result<Option<Outcome>> {
+    let text: Option<String> = conn
+        .prepare_cached(
+            "SELECT outcome FROM applied_commands WHERE account_id = ?1 AND idempotency_key = ?2",
+        )?
+        .query_row(params![account.get(), key], |r| r.get(0))
+        .optional()?;
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|_| StorageError::Invalid("a stored command answer is damaged"))
+    })
+    .transpose()
+}
+
+pub(super) fn record_outcome(
+    conn: &Connection,
+    account: AccountId,
+    key: &str,
+    outcome: &Outcome,
+    now: OffsetDateTime,
+) -> Result<Outcome> {
+    if let Some(first) = find_outcome(conn, account, key)? {
+        return Ok(first);
+    }
+    let text = serde_json::to_string(outcome)
+        .map_err(|_| StorageError::Invalid("a command answer can't be stored"))?;
+    conn.prepare_cached(
+        "INSERT INTO applied_commands (account_id, idempotency_key, outcome, applied_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![account.get(), key, text, unix(now)])?;
+    Ok(outcome.clone())
+}
+
+pub(super) fn enroll_member(
+    tx: &Connection,
+    account: AccountId,
+    key: &str,
+    enrollment: Enrollment,
+    now: OffsetDateTime,
+) -> Result<Outcome> {
+    if let Some(first) = find_outcome(tx, account, key)? {
+        return Ok(first);
+    }
+    if let Some(email) = &enrollment.personal.email {
+        let taken: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM member_personal WHERE lower(email) = lower(?1))",
+            )?
+            .query_row([email.as_str()], |r| r.get(0))?;
+        if taken {
+            let rejected = Outcome::Rejected {
+                reason: format!("{email} is already enrolled"),
+            };
+            return record_outcome(tx, account, key, &rejected, now);
+        }
+    }
+    let (id, number): (i64, i64) = tx.query_row(
+        "SELECT coalesce(max(id), 0) + 1, \
+                coalesce(max(CAST(member_number AS INTEGER)), 10000000) + 1 FROM members",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let slot: u32 = tx.query_row(
+        "SELECT count(*) FROM members WHERE placement_parent_id = ?1",
+        [enrollment.sponsor.get()],
+        |r| r.get(0),
+    )?;
+    let number = MemberNumber::parse(&number.to_string())
+        .map_err(|_| StorageError::Invalid("member numbers ran out of digits"))?;
+    let member = MemberRecord {
+        id: MemberId::new(id),
+        number,
+        sponsor: Some(enrollment.sponsor),
+        placement: Some(Placement {
+            parent: enrollment.sponsor,
+            position: Position::Unilevel(slot),
+        }),
+        rank: RankLevel::new(0),
+        status: MemberStatus::Active,
+        joined_on: now.date(),
+        country: enrollment.country,
+        display_name: enrollment.display_name,
+    };
+    members::insert_members(
+        tx,
+        &[NewMember {
+            member,
+            personal: Some(enrollment.personal),
+        }],
+    )?;
+    let consent = &enrollment.consent;
+    let purposes: Vec<String> = consent
+        .purposes
+        .iter()
+        .map(|p| {
+            serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    tx.prepare_cached(
+        "INSERT INTO enrollment_consents \
+             (member_id, text_version, purposes, given_at, given_offline, enrolled_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        consent.text_version.as_str(),
+        purposes.join(","),
+        unix(consent.given_at),
+        consent.given_offline,
+        account.get()
+    ])?;
+    tx.prepare_cached("INSERT INTO member_changes (member_id, at) VALUES (?1, ?2)")?
+        .execute(params![id, unix(now)])?;
+    let applied = Outcome::Applied {
+        server_ref: format!("member:{id}"),
+    };
+    record_outcome(tx, account, key, &applied, now)
+}
