@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod changes;
 pub mod client;
 pub mod error;
+pub mod push;
 pub mod schedule;
 pub mod tls;
 

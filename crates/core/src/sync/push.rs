@@ -10,9 +10,9 @@ use crate::validate::EnrollmentForm;
 /// The most commands one push may carry.
 pub const MAX_COMMANDS: usize = 500;
 
-/// What a field rep or distributor did offline.
+/// What a field rep or distributor did offline: `{"type": "enroll", "form": {…}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "type", content = "form", rename_all = "snake_case")]
 pub enum Command {
     /// Enroll a distributor under a sponsor in the user's downline (or the user).
     Enroll(Box<EnrollmentForm>),

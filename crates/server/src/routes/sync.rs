@@ -284,7 +284,7 @@ pub struct PushRequestDoc {
 pub struct PushCommandDoc {
     /// The device's idempotency key: 16 to 64 of `A-Z a-z 0-9 - _`.
     pub key: String,
-    /// `{"kind": "enroll", …the enrollment form…}`.
+    /// `{"type": "enroll", "form": {…the enrollment form…}}`.
     #[schema(value_type = Object)]
     pub command: serde_json::Value,
 }

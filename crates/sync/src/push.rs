@@ -1,0 +1,114 @@
+//! The outbox push: the cache's pending commands (and any sent whose answer was lost) go to
+//! the server in the order they were made, in batches; each answer lands on its command —
+//! applied, rejected with the server's reason for the user to fix or discard, or back to
+//! pending. Nothing is dropped: a command the server never answered is sent again.
+
+use canopy_core::sync::push::{
+    Command, MAX_COMMANDS, Outcome, PushCommand, PushRequest, PushResponse,
+};
+use canopy_store::{OutboxState, Store};
+use time::OffsetDateTime;
+
+use crate::client::ServerClient;
+use crate::error::SyncError;
+
+/// Commands per request.
+const BATCH: usize = 200;
+
+/// What one push did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushSummary {
+    pub applied: u64,
+    pub rejected: u64,
+    pub retry_later: u64,
+}
+
+impl ServerClient {
+    /// Pushes the outbox until nothing is left to send (or the server asks to wait).
+    pub async fn push_outbox(
+        &self,
+        store: &Store,
+        access_token: &str,
+        now: OffsetDateTime,
+    ) -> Result<PushSummary, SyncError> {
+        let mut summary = PushSummary::default();
+        loop {
+            let mut waiting = store.outbox(Some(OutboxState::Sending))?;
+            waiting.extend(store.outbox(Some(OutboxState::Pending))?);
+            waiting.sort_by_key(|item| item.seq);
+            waiting.truncate(BATCH.min(MAX_COMMANDS));
+            if waiting.is_empty() {
+                return Ok(summary);
+            }
+            let mut commands = Vec::with_capacity(waiting.len());
+            let mut sent = Vec::with_capacity(waiting.len());
+            for item in &waiting {
+                match serde_json::from_str::<Command>(&item.payload) {
+                    Ok(command) => {
+                        store.outbox_sending(item.seq, now)?;
+                        commands.push(PushCommand {
+                            key: item.key.clone(),
+                            command,
+                        });
+                        sent.push(item.seq);
+                    }
+                    // Kept for the user to see, never silently dropped.
+                    Err(e) => {
+                        store.outbox_rejected(
+                            item.seq,
+                            &format!("This app can't read this command any more: {e}"),
+                            now,
+                        )?;
+                        summary.rejected += 1;
+                    }
+                }
+            }
+            if commands.is_empty() {
+                continue;
+            }
+            let response = self
+                .http()
+                .post(self.url("/v1/sync/push"))
+                .bearer_auth(access_token)
+                .json(&PushRequest { commands })
+                .send()
+                .await
+                .map_err(SyncError::from_request)?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(SyncError::Server {
+                    status: status.as_u16(),
+                    message: response.text().await.unwrap_or_default(),
+                });
+            }
+            let answers: PushResponse = response.json().await.map_err(SyncError::from_request)?;
+            let mut progressed = false;
+            for (seq, item) in sent.iter().zip(&waiting) {
+                let Some(answer) = answers.results.iter().find(|r| r.key == item.key) else {
+                    // No answer: it stays "sending" and goes again next time.
+                    continue;
+                };
+                match &answer.outcome {
+                    Outcome::Applied { server_ref } => {
+                        store.outbox_applied(*seq, Some(server_ref), now)?;
+                        summary.applied += 1;
+                        progressed = true;
+                    }
+                    Outcome::Rejected { reason } => {
+                        store.outbox_rejected(*seq, reason, now)?;
+                        summary.rejected += 1;
+                        progressed = true;
+                    }
+                    Outcome::RetryLater { reason } => {
+                        store.outbox_retry(*seq, reason, now)?;
+                        summary.retry_later += 1;
+                    }
+                }
+            }
+            if !progressed {
+                // The server answered nothing final: try again at the next scheduled sync.
+                return Ok(summary);
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Shared by the end-to-end sync tests: a seeded demo company on the real server over
+//! real TLS, demo accounts signed in with their TOTP codes, and fresh SQLCipher caches.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use canopy_core::provisioning::{DemoAccount, Provisioning};
+use canopy_core::{MemberId, Role};
+use canopy_server::auth::TotpSecret;
+use canopy_server::config::Config;
+use canopy_server::demo::{self, DemoCompany, DemoFiles};
+use canopy_server::server::{self, RunningServer};
+use canopy_server::storage::{self, Storage};
+use canopy_store::{CacheKey, Store};
+use data_encoding::{BASE32_NOPAD, BASE64};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{Value, json};
+
+pub const NOW: &str = "2026-11-21T10:00:00Z";
+/// More than two pages of 5,000 for the admin.
+pub const MEMBERS: usize = 12_000;
+
+pub struct Company {
+    pub dir: tempfile::TempDir,
+    pub files: DemoFiles,
+    pub config: Config,
+    pub accounts: Vec<DemoAccount>,
+    pub storage: Arc<dyn Storage>,
+}
+
+pub async fn company() -> Company {
+    let dir = tempfile::tempdir().unwrap();
+    let files = demo::ensure_files(dir.path()).unwrap();
+    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let accounts = demo::prepare(
+        &files,
+        &config,
+        DemoCompany {
+            members: MEMBERS,
+            seed: 11,
+        },
+    )
+    .await
+    .unwrap();
+    let storage = storage::open(&config.database.url).await.unwrap();
+    Company {
+        dir,
+        files,
+        config,
+        accounts,
+        storage,
+    }
+}
+
+pub async fn serve(c: &Company) -> (RunningServer, Provisioning) {
+    let running = server::start(&c.config).await.unwrap();
+    let url = format!("https://localhost:{}", running.addr.port());
+    let provisioning = demo::write_provisioning(&c.files, &url).unwrap();
+    (running, provisioning)
+}
+
+/// Password, then the TOTP code, from a new device: the session's access token.
+pub async fn sign_in(p: &Provisioning, account: &DemoAccount) -> String {
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(p).unwrap())
+        .build()
+        .unwrap();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{}{path}", p.server_url))
+            .json(&body)
+            .send()
+    };
+    let first: Value = post(
+        "/v1/auth/sign-in",
+        json!({"email": account.email, "password": account.password}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let secret =
+        TotpSecret::from_bytes(&BASE32_NOPAD.decode(account.totp_secret.as_bytes()).unwrap())
+            .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let second: Value = post(
+        "/v1/auth/mfa",
+        json!({
+            "mfa_token": first["mfa_token"],
+            "code": secret.code_at(now),
+            "device": {"name": "Test laptop", "public_key": BASE64.encode(key.public_key().as_ref())},
+        }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    second["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("sign-in of {} failed: {second}", account.email))
+        .to_owned()
+}
+
+pub fn account(c: &Company, role: Role) -> &DemoAccount {
+    c.accounts.iter().find(|a| a.role == role).unwrap()
+}
+
+/// The scope straight from the server's storage: the member and everyone below, by id.
+pub async fn scope_of(storage: &dyn Storage, root: Option<MemberId>) -> BTreeSet<i64> {
+    let Some(root) = root else {
+        return (1..=MEMBERS as i64).collect();
+    };
+    let mut out = BTreeSet::from([root.get()]);
+    let mut queue = vec![root];
+    while let Some(m) = queue.pop() {
+        let mut after = None;
+        loop {
+            let page = storage.list_enrollees(m, after, 200).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|r| r.id);
+            for r in page {
+                out.insert(r.id.get());
+                queue.push(r.id);
+            }
+        }
+    }
+    out
+}
+
+pub fn cached_ids(store: &Store) -> BTreeSet<i64> {
+    store
+        .database()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM members")?;
+            let ids = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<BTreeSet<i64>, _>>()?;
+            Ok(ids)
+        })
+        .unwrap()
+}
+
+pub fn fresh_store(dir: &std::path::Path, name: &str) -> Store {
+    Store::open(&dir.join(name), CacheKey::generate().unwrap()).unwrap()
+}

@@ -1,0 +1,186 @@
+//! The outbox push end to end: enrollments made offline in a real SQLCipher cache go to
+//! the real server over pinned TLS, each applied exactly once; a push repeated after a lost
+//! response changes nothing; refusals come back with reasons and stay in the outbox; the
+//! new members then arrive in the cache with the next delta.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::ops::ControlFlow;
+
+use canopy_core::sync::push::{Command, Outcome, PushCommand, PushRequest, PushResponse};
+use canopy_core::{
+    ConsentPurpose, EnrollmentForm, EnrollmentKind, IdempotencyKey, MemberId, Period, Role,
+};
+use canopy_store::{CommandKind, OutboxState};
+use canopy_sync::ServerClient;
+use common::{NOW, account, company, fresh_store, serve, sign_in};
+use time::OffsetDateTime;
+
+fn form(sponsor: i64, n: u32) -> EnrollmentForm {
+    EnrollmentForm {
+        kind: EnrollmentKind::Distributor,
+        sponsor: Some(MemberId::new(sponsor)),
+        legal_name: "Ana Lima".into(),
+        display_name: String::new(),
+        email: format!("ana.lima.{n}@example.pt"),
+        phone: String::new(),
+        date_of_birth: "1990-04-25".into(),
+        address_line1: "Rua Augusta 1".into(),
+        address_line2: String::new(),
+        city: "Lisboa".into(),
+        region: String::new(),
+        postal_code: String::new(),
+        country: "PT".into(),
+        tax_id: String::new(),
+        consent_version: "2026-01".into(),
+        consent_purposes: vec![ConsentPurpose::Terms, ConsentPurpose::PrivacyNotice],
+        consent_given_at: OffsetDateTime::now_utc(),
+        consent_given_offline: true,
+    }
+}
+
+fn key(n: u32) -> IdempotencyKey {
+    let mut bytes = [0u8; 16];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    bytes[15] = 0xCA;
+    IdempotencyKey::from_random_bytes(bytes)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reasons() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let client = ServerClient::new(&p).unwrap();
+    let demo = account(&c, Role::Distributor);
+    let token = sign_in(&p, demo).await;
+    let me = c
+        .storage
+        .find_account_by_email(&demo.email)
+        .await
+        .unwrap()
+        .unwrap()
+        .member
+        .unwrap();
+    let store = fresh_store(c.dir.path(), "rep.db");
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    let period = Period::parse("2026-10").unwrap();
+    let team_before = store.subtree(me, period).unwrap().team_size;
+
+    // A field rep at an event, offline: 1,000 enrollments under themselves, then three
+    // the server will refuse.
+    let now = OffsetDateTime::now_utc();
+    for n in 0..1_000 {
+        let payload = serde_json::to_string(&Command::Enroll(Box::new(form(me.get(), n)))).unwrap();
+        store
+            .enqueue(&key(n), CommandKind::Enroll, &payload, now)
+            .unwrap();
+    }
+    let mut outside = form(1, 5_000);
+    outside.email = "someone.else@example.pt".into();
+    let duplicate = form(me.get(), 7); // the same email as enrollment 7
+    let mut no_consent = form(me.get(), 5_001);
+    no_consent.consent_purposes.clear();
+    for (n, f) in [(5_000, outside), (5_001, duplicate), (5_002, no_consent)] {
+        let payload = serde_json::to_string(&Command::Enroll(Box::new(f))).unwrap();
+        store
+            .enqueue(&key(n), CommandKind::Enroll, &payload, now)
+            .unwrap();
+    }
+
+    let summary = client.push_outbox(&store, &token, now).await.unwrap();
+    assert_eq!(
+        (summary.applied, summary.rejected, summary.retry_later),
+        (1_000, 3, 0)
+    );
+    let applied = store.outbox(Some(OutboxState::Applied)).unwrap();
+    assert_eq!(applied.len(), 1_000);
+    assert!(applied.iter().all(|i| {
+        i.server_ref
+            .as_deref()
+            .is_some_and(|r| r.starts_with("member:"))
+    }));
+    let rejected = store.outbox(Some(OutboxState::Rejected)).unwrap();
+    let reasons: Vec<&str> = rejected
+        .iter()
+        .filter_map(|i| i.last_error.as_deref())
+        .collect();
+    assert_eq!(reasons.len(), 3);
+    assert_eq!(reasons[0], "The sponsor is not in your downline");
+    assert_eq!(reasons[1], "ana.lima.7@example.pt is already enrolled");
+    assert_eq!(
+        reasons[2],
+        "Accept the terms and the privacy notice to continue"
+    );
+
+    // The response to the first push was lost: the device sends the same commands again.
+    let replay = PushRequest {
+        commands: (0..5)
+            .map(|n| PushCommand {
+                key: key(n),
+                command: Command::Enroll(Box::new(form(me.get(), n))),
+            })
+            .collect(),
+    };
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
+        .build()
+        .unwrap();
+    let answers: PushResponse = http
+        .post(format!("{}/v1/sync/push", p.server_url))
+        .bearer_auth(&token)
+        .json(&replay)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (n, answer) in answers.results.iter().enumerate() {
+        let first = applied.iter().find(|i| i.key == key(n as u32)).unwrap();
+        assert_eq!(
+            answer.outcome,
+            Outcome::Applied {
+                server_ref: first.server_ref.clone().unwrap()
+            },
+            "command {n} answered again, the same way"
+        );
+    }
+    // Exactly 1,000 new members on the server: none twice.
+    let newest = 12_000 + 1_000;
+    assert!(
+        c.storage
+            .find_member(MemberId::new(newest))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        c.storage
+            .find_member(MemberId::new(newest + 1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Nothing left to send.
+    assert_eq!(
+        client
+            .push_outbox(&store, &token, now)
+            .await
+            .unwrap()
+            .applied,
+        0
+    );
+
+    // The next delta brings them into the rep's cache, under the rep.
+    let changes = client.pull_changes(&store, &token, NOW).await.unwrap();
+    assert_eq!(changes, 1_000);
+    assert_eq!(
+        store.subtree(me, period).unwrap().team_size,
+        team_before + 1_000
+    );
+    running.shutdown().await.unwrap();
+}
