@@ -82,10 +82,7 @@ impl ServerClient {
                 continue;
             }
             if !status.is_success() {
-                return Err(SyncError::Server {
-                    status: status.as_u16(),
-                    message: response.text().await.unwrap_or_default(),
-                });
+                return Err(SyncError::from_response(response).await);
             }
             if response
                 .content_length()

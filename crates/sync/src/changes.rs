@@ -41,10 +41,7 @@ impl ServerClient {
                 ));
             }
             if !status.is_success() {
-                return Err(SyncError::Server {
-                    status: status.as_u16(),
-                    message: response.text().await.unwrap_or_default(),
-                });
+                return Err(SyncError::from_response(response).await);
             }
             if response
                 .content_length()

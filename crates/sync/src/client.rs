@@ -52,10 +52,7 @@ impl ServerClient {
         if status.is_success() {
             Ok(())
         } else {
-            Err(SyncError::Server {
-                status: status.as_u16(),
-                message: response.text().await.unwrap_or_default(),
-            })
+            Err(SyncError::from_response(response).await)
         }
     }
 }

@@ -21,6 +21,10 @@ pub enum SyncError {
     Config(String),
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
+    /// The server revoked this device: the app wipes the cache ([`canopy_store::Vault::wipe`])
+    /// and asks for a new sign-in.
+    #[error("this device has been revoked: its local data is removed; sign in again")]
+    DeviceRevoked,
     /// The server's message breaks the protocol (version, size, tokens).
     #[error("the server sent a message this app can't use: {0}")]
     Protocol(String),
@@ -32,6 +36,24 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// Reads an error answer: a problem document's detail, and the device-revoked type.
+    pub async fn from_response(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let problem: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        if status == 401
+            && problem["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("/device-revoked"))
+        {
+            return SyncError::DeviceRevoked;
+        }
+        let message = problem["detail"]
+            .as_str()
+            .map_or(text.clone(), str::to_owned);
+        SyncError::Server { status, message }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {

@@ -76,10 +76,7 @@ impl ServerClient {
                 .map_err(SyncError::from_request)?;
             let status = response.status();
             if !status.is_success() {
-                return Err(SyncError::Server {
-                    status: status.as_u16(),
-                    message: response.text().await.unwrap_or_default(),
-                });
+                return Err(SyncError::from_response(response).await);
             }
             let answers: PushResponse = response.json().await.map_err(SyncError::from_request)?;
             let mut progressed = false;

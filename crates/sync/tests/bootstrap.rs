@@ -12,7 +12,10 @@ use std::ops::ControlFlow;
 use canopy_core::{MemberId, Period, Role};
 use canopy_server::rbac::{self, Relation};
 use canopy_sync::ServerClient;
-use common::{MEMBERS, NOW, account, cached_ids, company, fresh_store, scope_of, serve, sign_in};
+use common::{
+    MEMBERS, NOW, account, cached_ids, company, fresh_store, scope_of, serve, sign_in,
+    sign_in_with_device,
+};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -243,5 +246,52 @@ async fn a_team_moved_away_vanishes_from_the_managers_cache_on_the_next_delta() 
             .unwrap(),
         0
     );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_device_is_told_so_and_its_cache_is_wiped() {
+    use canopy_store::{KdfParams, NoKeychain, Vault};
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let client = ServerClient::new(&p).unwrap();
+    let (token, device) = sign_in_with_device(&p, account(&c, Role::Distributor)).await;
+    let vault = Vault::new(c.dir.path().join("laptop"), Box::new(NoKeychain));
+    let store = vault
+        .create(
+            "a device password",
+            KdfParams::DEFAULT,
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+
+    // The laptop is reported stolen: an admin revokes it.
+    let admin = sign_in(&p, account(&c, Role::Admin)).await;
+    let status = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
+        .build()
+        .unwrap()
+        .delete(format!("{}/v1/admin/devices/{device}", p.server_url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+
+    let err = client.pull_changes(&store, &token, NOW).await.unwrap_err();
+    assert!(
+        matches!(err, canopy_sync::SyncError::DeviceRevoked),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    // What the app does on that answer: the remote wipe.
+    vault.wipe(Some(store)).unwrap();
+    assert!(!vault.exists());
+    assert!(!vault.db_path().exists());
     running.shutdown().await.unwrap();
 }

@@ -23,6 +23,9 @@ pub enum ApiError {
     Invalid(String),
     /// Credentials were refused (401); `detail` says what to do.
     Unauthorized(String),
+    /// The token belongs to a device an admin or its owner revoked (401, its own problem
+    /// type): the app wipes its local cache.
+    DeviceRevoked,
     /// Not allowed for this caller (403).
     Forbidden(String),
     NotFound(String),
@@ -94,6 +97,19 @@ impl IntoResponse for ApiError {
             }
             ApiError::Invalid(detail) => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail).into_response()
+            }
+            ApiError::DeviceRevoked => {
+                let mut response = Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "device-revoked",
+                    "This device has been revoked: its local data is removed. \
+                     Sign in again to use Canopy here.",
+                )
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
             }
             ApiError::Unauthorized(detail) => {
                 let mut response =

@@ -89,12 +89,12 @@ impl FromRequestParts<AppState> for Authenticated {
         })?;
         let token = Token::parse(text, TokenKind::Access)
             .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-        let grant = state
-            .storage
-            .find_access_token(token_hash(&token), state.now())
-            .await?
-            .ok_or_else(ApiError::session_ended)?;
-        Ok(Self(grant))
+        let hash = token_hash(&token);
+        match state.storage.find_access_token(hash, state.now()).await? {
+            Some(grant) => Ok(Self(grant)),
+            None if state.storage.token_device_revoked(hash).await? => Err(ApiError::DeviceRevoked),
+            None => Err(ApiError::session_ended()),
+        }
     }
 }
 

@@ -152,6 +152,8 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Option<AccessGrant>>;
     /// Records a second factor proven within this session (for admin step-up).
     async fn record_step_up(&self, family: FamilyId, now: OffsetDateTime) -> Result<()>;
+    /// Whether this access token was issued to a device that has since been revoked.
+    async fn token_device_revoked(&self, hash: TokenHash) -> Result<bool>;
     /// `false` if it was already revoked.
     async fn revoke_session(
         &self,

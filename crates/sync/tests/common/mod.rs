@@ -63,6 +63,11 @@ pub async fn serve(c: &Company) -> (RunningServer, Provisioning) {
 
 /// Password, then the TOTP code, from a new device: the session's access token.
 pub async fn sign_in(p: &Provisioning, account: &DemoAccount) -> String {
+    sign_in_with_device(p, account).await.0
+}
+
+/// The access token and the id the server gave the new device.
+pub async fn sign_in_with_device(p: &Provisioning, account: &DemoAccount) -> (String, i64) {
     let http = reqwest::Client::builder()
         .use_preconfigured_tls(canopy_sync::tls::client_config(p).unwrap())
         .build()
@@ -103,10 +108,11 @@ pub async fn sign_in(p: &Provisioning, account: &DemoAccount) -> String {
     .json()
     .await
     .unwrap();
-    second["access_token"]
+    let token = second["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("sign-in of {} failed: {second}", account.email))
-        .to_owned()
+        .to_owned();
+    (token, second["device_id"].as_i64().unwrap())
 }
 
 pub fn account(c: &Company, role: Role) -> &DemoAccount {

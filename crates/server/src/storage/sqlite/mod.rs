@@ -350,6 +350,11 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn token_device_revoked(&self, hash: TokenHash) -> Result<bool> {
+        self.read(move |tx| sessions::token_device_revoked(tx, hash))
+            .await
+    }
+
     async fn record_step_up(&self, family: FamilyId, now: OffsetDateTime) -> Result<()> {
         self.write(move |tx| sessions::record_step_up(tx, family, now))
             .await

@@ -202,6 +202,15 @@ pub(super) fn rotate(
     Ok(RotateOutcome::Rotated(session))
 }
 
+pub(super) fn token_device_revoked(conn: &Connection, hash: TokenHash) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM access_tokens t JOIN devices d ON d.id = t.device_id \
+             WHERE t.token_hash = ?1 AND d.revoked_at IS NOT NULL)",
+        )?
+        .query_row(params![hash.0], |r| r.get(0))?)
+}
+
 pub(super) fn find_access(
     conn: &Connection,
     hash: TokenHash,
