@@ -40,8 +40,8 @@ const BENCHES: &[Bench] = &[
         what: "bootstrap 1M members + 5M earnings lines into the encrypted cache",
         target: "<= 2.0x plain bulk insert, < 20 s",
         unit: "s",
-        run: None,
-        pending: "sync issue (#5)",
+        run: Some(sync_bench),
+        pending: "",
     },
     Bench {
         id: "P2",
@@ -72,16 +72,16 @@ const BENCHES: &[Bench] = &[
         what: "incremental sync of 1,000 changed rows",
         target: "<= 150 ms",
         unit: "ms",
-        run: None,
-        pending: "sync issue (#5)",
+        run: Some(sync_bench),
+        pending: "",
     },
     Bench {
         id: "P6",
         what: "1,000 offline enrollments pushed after reconnect",
         target: "<= 2 s",
         unit: "s",
-        run: None,
-        pending: "sync issue (#5)",
+        run: Some(sync_bench),
+        pending: "",
     },
     Bench {
         id: "P7",
@@ -206,8 +206,24 @@ fn print_table(rows: &[Row]) {
 /// P2, P3, P4, P7: the store's benchmark binary (`crates/store/benches/cache.rs`), built
 /// optimised, on the generated 1M-member cache it keeps under `target/bench/`.
 fn store_bench(bench: &Bench) -> Result<Row> {
+    crate_bench(bench, "canopy-store", "cache", "the 1M-member cache")
+}
+
+/// P1, P5, P6: the sync's benchmark binary (`crates/sync/benches/sync.rs`): the real server
+/// with the seeded 1M-member company (kept under `target/bench/`) over pinned TLS.
+fn sync_bench(bench: &Bench) -> Result<Row> {
+    crate_bench(
+        bench,
+        "canopy-sync",
+        "sync",
+        "the server's 1M-member company",
+    )
+}
+
+/// Runs one benchmark of a crate's optimised bench binary and reads its JSON line.
+fn crate_bench(bench: &Bench, package: &str, binary: &str, data: &str) -> Result<Row> {
     proc::step(&format!(
-        "{}: {} (the first run generates the 1M-member cache)",
+        "{}: {} (the first run generates {data})",
         bench.id, bench.what
     ));
     let out = paths::bench_out();
@@ -217,20 +233,20 @@ fn store_bench(bench: &Bench) -> Result<Row> {
         "bench",
         "--quiet",
         "--package",
-        "canopy-store",
+        package,
         "--bench",
-        "cache",
+        binary,
         "--",
     ])
     .args(["--out", &out, bench.id]);
     let (ok, output) = proc::run_captured(&mut cmd)?;
     if !ok {
-        bail!("the store benchmark {} failed", bench.id);
+        bail!("the benchmark {} failed", bench.id);
     }
     let line = output
         .lines()
         .find(|l| l.trim_start().starts_with('{') && l.contains(&format!("\"{}\"", bench.id)))
-        .with_context(|| format!("the store benchmark printed no result for {}", bench.id))?;
+        .with_context(|| format!("the benchmark printed no result for {}", bench.id))?;
     let v: serde_json::Value = serde_json::from_str(line.trim())?;
     Ok(Row {
         id: bench.id,
