@@ -167,6 +167,15 @@ async fn sign_in(p: &Provisioning, account: &DemoAccount) -> String {
     second["access_token"].as_str().unwrap().to_owned()
 }
 
+/// Removes a benchmark's copy of the database and its cache (they are large at 1M).
+fn cleanup(b: &Bench, name: &str) {
+    for file in std::fs::read_dir(&b.work).into_iter().flatten().flatten() {
+        if file.file_name().to_string_lossy().starts_with(name) {
+            let _ = std::fs::remove_file(file.path());
+        }
+    }
+}
+
 fn account(b: &Bench, role: Role) -> &DemoAccount {
     b.accounts.iter().find(|a| a.role == role).unwrap()
 }
@@ -230,6 +239,9 @@ async fn p1(b: &Bench) -> Value {
     )
     .unwrap();
     let baseline = started.elapsed().as_secs_f64();
+    drop(conn);
+    drop(cache);
+    cleanup(b, "p1");
     let ratio = ours / baseline;
     json!({
         "id": "P1", "figure": ours, "unit": "s", "baseline": baseline, "ratio": ratio,
@@ -356,6 +368,8 @@ async fn p6(b: &Bench) -> Value {
         .unwrap();
     let took = started.elapsed().as_secs_f64();
     running.shutdown().await.unwrap();
+    drop(cache);
+    cleanup(b, "p6");
     assert_eq!(summary.applied, 1_000, "{summary:?}");
     json!({
         "id": "P6", "figure": took, "unit": "s", "baseline": null, "ratio": took / 2.0,
@@ -384,6 +398,8 @@ async fn p5(b: &Bench) -> Value {
     let applied = client.pull_changes(&cache, &token, NOW).await.unwrap();
     let took = started.elapsed().as_secs_f64() * 1_000.0;
     running.shutdown().await.unwrap();
+    drop(cache);
+    cleanup(b, "p5");
     assert_eq!(applied, 1_000);
     json!({
         "id": "P5", "figure": took, "unit": "ms", "baseline": null, "ratio": took / 150.0,
