@@ -210,20 +210,32 @@ pub async fn changes(
         .changes_since(after, CHANGES_PER_BATCH)
         .await?;
     let to = changed.last().map_or(after, |(seq, _)| *seq);
-    let mut ops = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (_, id) in &changed {
-        if !seen.insert(*id) {
-            continue;
+    let ids: Vec<canopy_core::MemberId> = changed
+        .iter()
+        .map(|(_, id)| *id)
+        .filter(|id| seen.insert(*id))
+        .collect();
+    let found = match (grant.role, grant.member) {
+        (canopy_core::Role::Admin, _) => state.storage.members_in_scope(ids.clone(), None).await?,
+        (_, Some(me)) => {
+            state
+                .storage
+                .members_in_scope(ids.clone(), Some(me))
+                .await?
         }
-        ops.push(match state.storage.find_member(*id).await? {
-            Some(member) if in_scope(&state, &grant, &member).await? => {
-                let personal = state.storage.find_member_personal(*id).await?;
+        (_, None) => vec![None; ids.len()],
+    };
+    let ops = ids
+        .into_iter()
+        .zip(found)
+        .map(|(id, member)| match member {
+            Some((member, personal)) => {
                 DeltaOp::Put(Row::Member(Box::new(minimised(&grant, member, personal))))
             }
-            _ => DeltaOp::RemoveMember(*id),
-        });
-    }
+            None => DeltaOp::RemoveMember(id),
+        })
+        .collect();
     let batch = DeltaBatch {
         protocol: PROTOCOL,
         from: req.cursor.clone(),
@@ -235,26 +247,6 @@ pub async fn changes(
     let body = codec::encode_delta(&batch)
         .map_err(|e| ApiError::Internal(format!("encoding a delta batch: {e}")))?;
     Ok(binary(body))
-}
-
-/// Whether the caller may see `member` now: everyone for an admin; otherwise the caller's
-/// own member and their sponsor downline.
-async fn in_scope(
-    state: &AppState,
-    grant: &AccessGrant,
-    member: &MemberRecord,
-) -> Result<bool, ApiError> {
-    if grant.role == canopy_core::Role::Admin {
-        return Ok(true);
-    }
-    let Some(me) = grant.member else {
-        return Ok(false);
-    };
-    Ok(member.id == me
-        || state
-            .storage
-            .is_in_sponsor_line(member.id, me, 100_000)
-            .await?)
 }
 
 fn binary(body: Vec<u8>) -> Response {
@@ -318,65 +310,100 @@ pub async fn push(
             "Send at most {MAX_COMMANDS} commands at a time"
         )));
     }
-    let mut results = Vec::with_capacity(req.commands.len());
-    for PushCommand { key, command } in req.commands {
-        let outcome = match state
+    let now = state.now();
+    let mut answers: Vec<Option<Outcome>> = vec![None; req.commands.len()];
+    let mut batch: Vec<(usize, String, canopy_core::Enrollment)> = Vec::new();
+    for (i, PushCommand { key, command }) in req.commands.iter().enumerate() {
+        if let Some(answered) = state
             .storage
             .find_outcome(grant.account, key.as_str())
             .await?
         {
-            Some(answered) => answered,
-            None => match command {
-                Command::Enroll(form) => enroll(&state, &grant, key.as_str(), *form).await,
+            answers[i] = Some(answered);
+            continue;
+        }
+        match command {
+            Command::Enroll(form) => match check_enrollment(&state, &grant, form).await {
+                Ok(enrollment) => batch.push((i, key.as_str().to_owned(), enrollment)),
+                // Not recorded: the device asks again.
+                Err(later @ Outcome::RetryLater { .. }) => answers[i] = Some(later),
+                Err(rejected) => {
+                    answers[i] = Some(
+                        state
+                            .storage
+                            .record_outcome(grant.account, key.as_str(), &rejected, now)
+                            .await
+                            .unwrap_or_else(|err| retry_later(&err)),
+                    );
+                }
             },
-        };
-        results.push(PushResult { key, outcome });
+        }
     }
+    if !batch.is_empty() {
+        let places: Vec<usize> = batch.iter().map(|(i, _, _)| *i).collect();
+        let items = batch.into_iter().map(|(_, k, e)| (k, e)).collect();
+        match state
+            .storage
+            .enroll_members(grant.account, items, now)
+            .await
+        {
+            Ok(outcomes) => {
+                for (i, outcome) in places.into_iter().zip(outcomes) {
+                    answers[i] = Some(outcome);
+                }
+            }
+            Err(err) => {
+                let later = retry_later(&err);
+                for i in places {
+                    answers[i] = Some(later.clone());
+                }
+            }
+        }
+    }
+    let results = req
+        .commands
+        .into_iter()
+        .zip(answers)
+        .map(|(command, outcome)| PushResult {
+            key: command.key,
+            outcome: outcome.unwrap_or_else(|| Outcome::RetryLater {
+                reason: "Not answered: it will be sent again".into(),
+            }),
+        })
+        .collect();
     Ok(axum::Json(PushResponse { results }))
 }
 
-/// One enrollment: validated again here (the app's validation is a convenience), the
-/// sponsor checked against the caller's scope, then stored with its answer.
-async fn enroll(
+/// One enrollment checked again here (the app's validation is a convenience): every field,
+/// then the sponsor against the caller's scope. `Err` is the answer instead: a rejection
+/// with the reason shown to the user, or "retry later" when the check itself failed.
+async fn check_enrollment(
     state: &AppState,
     grant: &AccessGrant,
-    key: &str,
-    form: canopy_core::EnrollmentForm,
-) -> Outcome {
-    let now = state.now();
-    let refusal = match form.validate(now.date()) {
-        Err(errors) => Some(
+    form: &canopy_core::EnrollmentForm,
+) -> Result<canopy_core::Enrollment, Outcome> {
+    let rejected = |reason: String| Outcome::Rejected { reason };
+    let enrollment = form.validate(state.now().date()).map_err(|errors| {
+        rejected(
             errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(" "),
-        ),
-        Ok(e) if e.kind == EnrollmentKind::Customer => Some(
+        )
+    })?;
+    if enrollment.kind == EnrollmentKind::Customer {
+        return Err(rejected(
             "Retail customers can't be enrolled through the app yet: enroll them at the \
              company's site, or as a distributor"
                 .to_owned(),
-        ),
-        Ok(e) => match may_sponsor(state, grant, e.sponsor).await {
-            Ok(true) => {
-                return state
-                    .storage
-                    .enroll_member(grant.account, key, e, now)
-                    .await
-                    .unwrap_or_else(|err| retry_later(&err));
-            }
-            Ok(false) => Some("The sponsor is not in your downline".to_owned()),
-            Err(err) => return retry_later(&err),
-        },
-    };
-    let rejected = Outcome::Rejected {
-        reason: refusal.unwrap_or_default(),
-    };
-    state
-        .storage
-        .record_outcome(grant.account, key, &rejected, now)
-        .await
-        .unwrap_or_else(|err| retry_later(&err))
+        ));
+    }
+    match may_sponsor(state, grant, enrollment.sponsor).await {
+        Ok(true) => Ok(enrollment),
+        Ok(false) => Err(rejected("The sponsor is not in your downline".to_owned())),
+        Err(err) => Err(retry_later(&err)),
+    }
 }
 
 /// Whether the caller may enroll under `sponsor`: an admin under anyone, anyone else under

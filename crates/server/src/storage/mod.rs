@@ -288,7 +288,7 @@ pub trait Storage: Send + Sync + 'static {
         snapshot: i64,
         from: u64,
         limit: u32,
-    ) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>>;
+    ) -> Result<Vec<MemberWithPersonal>>;
 
     /// Moves a member (and their whole downline) under `sponsor`, logging a change for
     /// each of them. Refuses a sponsor in the member's own downline.
@@ -300,6 +300,14 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<u64>;
     /// Changed members after log position `after`, oldest first, at most `limit`.
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>>;
+    /// For a delta: each member of `ids` as it is now, if it still exists and is `root` or
+    /// in `root`'s sponsor downline (any member when `root` is `None`), with its personal
+    /// details; `None` for the others. One read for the whole batch.
+    async fn members_in_scope(
+        &self,
+        ids: Vec<MemberId>,
+        root: Option<MemberId>,
+    ) -> Result<Vec<Option<MemberWithPersonal>>>;
 
     /// The answer already given to `account`'s command `key`, if any.
     async fn find_outcome(&self, account: AccountId, key: &str) -> Result<Option<Outcome>>;
@@ -323,6 +331,14 @@ pub trait Storage: Send + Sync + 'static {
         enrollment: Enrollment,
         now: OffsetDateTime,
     ) -> Result<Outcome>;
+    /// [`Storage::enroll_member`] for a batch, in one transaction (one disk sync for a
+    /// whole push): each enrollment and its answer still all-or-nothing on their own.
+    async fn enroll_members(
+        &self,
+        account: AccountId,
+        batch: Vec<(String, Enrollment)>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Outcome>>;
 
     // --- Audit ----------------------------------------------------------------------------
 
@@ -331,6 +347,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Events with `seq > after`, in order, at most `limit`.
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
 }
+
+/// A member with their personal details if on file.
+pub type MemberWithPersonal = (MemberRecord, Option<PersonalDetails>);
 
 /// A confirmed replacement authenticator, for [`Storage::promote_pending_totp`].
 pub struct TotpPromotion {

@@ -138,3 +138,33 @@ pub(super) fn enroll_member(
     };
     record_outcome(tx, account, key, &applied, now)
 }
+
+pub(super) fn enroll_members(
+    tx: &Connection,
+    account: AccountId,
+    batch: Vec<(String, Enrollment)>,
+    now: OffsetDateTime,
+) -> Result<Vec<Outcome>> {
+    batch
+        .into_iter()
+        .map(|(key, enrollment)| {
+            // A savepoint per enrollment: one that fails leaves the others standing, and
+            // unanswered, so the device sends it again.
+            tx.execute_batch("SAVEPOINT enrollment")?;
+            match enroll_member(tx, account, &key, enrollment, now) {
+                Ok(outcome) => {
+                    tx.execute_batch("RELEASE enrollment")?;
+                    Ok(outcome)
+                }
+                Err(err) => {
+                    tx.execute_batch("ROLLBACK TO enrollment; RELEASE enrollment")?;
+                    tracing::error!(error = %err, "an enrollment could not be stored");
+                    Ok(Outcome::RetryLater {
+                        reason: "The server could not save this just now; it will be sent again"
+                            .into(),
+                    })
+                }
+            }
+        })
+        .collect()
+}

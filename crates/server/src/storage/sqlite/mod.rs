@@ -30,10 +30,11 @@ use time::OffsetDateTime;
 
 use super::{
     AccessGrant, AccountRecord, AlertId, AlertRecord, AlertState, AuditRecord, DeviceId,
-    DeviceRecord, FailureSummary, FamilyId, MemberRecord, NewAccount, NewAlert, NewAuditEvent,
-    NewDevice, NewMember, NewSession, RefreshRotation, RefreshTokenRecord, Result, RevokeReason,
-    RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, SnapshotRecord, Storage,
-    StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion, Tree,
+    DeviceRecord, FailureSummary, FamilyId, MemberRecord, MemberWithPersonal, NewAccount, NewAlert,
+    NewAuditEvent, NewDevice, NewMember, NewSession, RefreshRotation, RefreshTokenRecord, Result,
+    RevokeReason, RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, SnapshotRecord,
+    Storage, StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion,
+    Tree,
 };
 
 /// How to open a database file.
@@ -550,7 +551,7 @@ impl Storage for SqliteStorage {
         snapshot: i64,
         from: u64,
         limit: u32,
-    ) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>> {
+    ) -> Result<Vec<MemberWithPersonal>> {
         self.read(move |tx| sync::snapshot_members(tx, snapshot, from, limit))
             .await
     }
@@ -567,6 +568,25 @@ impl Storage for SqliteStorage {
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>> {
         self.read(move |tx| sync::changes_since(tx, after, limit))
+            .await
+    }
+
+    async fn members_in_scope(
+        &self,
+        ids: Vec<MemberId>,
+        root: Option<MemberId>,
+    ) -> Result<Vec<Option<MemberWithPersonal>>> {
+        self.read(move |tx| sync::members_in_scope(tx, &ids, root))
+            .await
+    }
+
+    async fn enroll_members(
+        &self,
+        account: AccountId,
+        batch: Vec<(String, Enrollment)>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Outcome>> {
+        self.write(move |tx| commands::enroll_members(tx, account, batch, now))
             .await
     }
 

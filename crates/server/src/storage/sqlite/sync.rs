@@ -1,12 +1,12 @@
 //! Bootstrap snapshots on SQLite: the scope listed once per bootstrap, then read by range.
 
-use canopy_core::{AccountId, MemberId, PersonalDetails};
+use canopy_core::{AccountId, MemberId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
 use super::convert::{time_at, unix};
 use super::members::{self, MEMBER_COLUMNS, member_from_row};
-use crate::storage::{MemberRecord, Result, SnapshotRecord, StorageError};
+use crate::storage::{MemberRecord, MemberWithPersonal, Result, SnapshotRecord, StorageError};
 
 fn snapshot_from_row(row: &Row<'_>) -> rusqlite::Result<SnapshotRecord> {
     Ok(SnapshotRecord {
@@ -82,7 +82,7 @@ pub(super) fn snapshot_members(
     snapshot: i64,
     from: u64,
     limit: u32,
-) -> Result<Vec<(MemberRecord, Option<PersonalDetails>)>> {
+) -> Result<Vec<MemberWithPersonal>> {
     let columns = MEMBER_COLUMNS
         .split(", ")
         .map(|c| format!("m.{}", c.trim()))
@@ -148,4 +148,27 @@ pub(super) fn changes_since(
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+pub(super) fn members_in_scope(
+    conn: &Connection,
+    ids: &[MemberId],
+    root: Option<MemberId>,
+) -> Result<Vec<Option<MemberWithPersonal>>> {
+    ids.iter()
+        .map(|&id| {
+            let Some(member) = members::find_member(conn, id)? else {
+                return Ok(None);
+            };
+            let visible = match root {
+                None => true,
+                Some(root) => id == root || members::is_in_sponsor_line(conn, id, root, 100_000)?,
+            };
+            if !visible {
+                return Ok(None);
+            }
+            let personal = members::find_personal(conn, id)?;
+            Ok(Some((member, personal)))
+        })
+        .collect()
 }
