@@ -26,7 +26,7 @@ pub use error::StoreError;
 pub use key::CacheKey;
 pub use keychain::{Keychain, NoKeychain, OsKeychain};
 pub use load::{BootstrapProgress, BulkWriter};
-pub use outbox::{CommandKind, OutboxItem, OutboxState};
+pub use outbox::{CommandKind, OutboxAnswer, OutboxItem, OutboxState};
 pub use policy::LockPolicy;
 pub use queries::*;
 pub use store::{Store, SyncState};

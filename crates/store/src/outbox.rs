@@ -245,13 +245,78 @@ impl Store {
         text: Option<&str>,
     ) -> Result<(), StoreError> {
         let now = now_text(now)?;
+        self.database().write(|tx| update(tx, seq, &now, set, text))
+    }
+
+    /// Files a whole push in one transaction (one disk sync, not one per command): each
+    /// `(seq, answer)` as [`Store::outbox_applied`], [`Store::outbox_rejected`] or
+    /// [`Store::outbox_retry`] would.
+    pub fn outbox_answers(
+        &self,
+        answers: &[(i64, OutboxAnswer)],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let now = now_text(now)?;
         self.database().write(|tx| {
-            let sql = format!("UPDATE outbox SET {set}, updated_at = ?2 WHERE seq = ?1");
-            let changed = tx.execute(&sql, params![seq, now, text])?;
-            if changed == 0 {
-                return Err(StoreError::NotFound("outbox command"));
+            for (seq, answer) in answers {
+                match answer {
+                    OutboxAnswer::Sending => update(
+                        tx,
+                        *seq,
+                        &now,
+                        "state = 'sending', attempts = attempts + 1, \
+                         server_ref = coalesce(?3, server_ref)",
+                        None,
+                    )?,
+                    OutboxAnswer::Applied(server_ref) => update(
+                        tx,
+                        *seq,
+                        &now,
+                        "state = 'applied', last_error = NULL, server_ref = ?3",
+                        server_ref.as_deref(),
+                    )?,
+                    OutboxAnswer::Rejected(reason) => update(
+                        tx,
+                        *seq,
+                        &now,
+                        "state = 'rejected', last_error = ?3",
+                        Some(reason),
+                    )?,
+                    OutboxAnswer::Retry(error) => update(
+                        tx,
+                        *seq,
+                        &now,
+                        "state = 'pending', last_error = ?3",
+                        Some(error),
+                    )?,
+                }
             }
             Ok(())
         })
     }
+}
+
+/// What happened to a command, for [`Store::outbox_answers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxAnswer {
+    /// Handed to the server (one more attempt).
+    Sending,
+    Applied(Option<String>),
+    Rejected(String),
+    Retry(String),
+}
+
+fn update(
+    tx: &rusqlite::Transaction<'_>,
+    seq: i64,
+    now: &str,
+    set: &str,
+    text: Option<&str>,
+) -> Result<(), StoreError> {
+    let sql = format!("UPDATE outbox SET {set}, updated_at = ?2 WHERE seq = ?1");
+    let changed = tx.prepare_cached(&sql)?.execute(params![seq, now, text])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("outbox command"));
+    }
+    Ok(())
 }

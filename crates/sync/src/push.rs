@@ -6,7 +6,7 @@
 use canopy_core::sync::push::{
     Command, MAX_COMMANDS, Outcome, PushCommand, PushRequest, PushResponse,
 };
-use canopy_store::{OutboxState, Store};
+use canopy_store::{OutboxAnswer, OutboxState, Store};
 use time::OffsetDateTime;
 
 use crate::client::ServerClient;
@@ -41,31 +41,37 @@ impl ServerClient {
                 return Ok(summary);
             }
             let mut commands = Vec::with_capacity(waiting.len());
-            let mut sent = Vec::with_capacity(waiting.len());
+            let mut sending = Vec::with_capacity(waiting.len());
+            let mut unreadable = Vec::new();
             for item in &waiting {
                 match serde_json::from_str::<Command>(&item.payload) {
                     Ok(command) => {
-                        store.outbox_sending(item.seq, now)?;
                         commands.push(PushCommand {
                             key: item.key.clone(),
                             command,
                         });
-                        sent.push(item.seq);
+                        sending.push((item.seq, OutboxAnswer::Sending));
                     }
                     // Kept for the user to see, never silently dropped.
-                    Err(e) => {
-                        store.outbox_rejected(
-                            item.seq,
-                            &format!("This app can't read this command any more: {e}"),
-                            now,
-                        )?;
-                        summary.rejected += 1;
-                    }
+                    Err(e) => unreadable.push((
+                        item.seq,
+                        OutboxAnswer::Rejected(format!(
+                            "This app can't read this command any more: {e}"
+                        )),
+                    )),
                 }
             }
+            summary.rejected += unreadable.len() as u64;
+            sending.extend(unreadable);
+            store.outbox_answers(&sending, now)?;
             if commands.is_empty() {
                 continue;
             }
+            let sent: Vec<i64> = sending
+                .iter()
+                .filter(|(_, a)| *a == OutboxAnswer::Sending)
+                .map(|(seq, _)| *seq)
+                .collect();
             let response = self
                 .http()
                 .post(self.url("/v1/sync/push"))
@@ -80,28 +86,36 @@ impl ServerClient {
             }
             let answers: PushResponse = response.json().await.map_err(SyncError::from_request)?;
             let mut progressed = false;
-            for (seq, item) in sent.iter().zip(&waiting) {
+            let mut filed = Vec::with_capacity(sent.len());
+            for (seq, item) in sent
+                .iter()
+                .zip(waiting.iter().filter(|i| sent.contains(&i.seq)))
+            {
                 let Some(answer) = answers.results.iter().find(|r| r.key == item.key) else {
                     // No answer: it stays "sending" and goes again next time.
                     continue;
                 };
-                match &answer.outcome {
-                    Outcome::Applied { server_ref } => {
-                        store.outbox_applied(*seq, Some(server_ref), now)?;
-                        summary.applied += 1;
-                        progressed = true;
-                    }
-                    Outcome::Rejected { reason } => {
-                        store.outbox_rejected(*seq, reason, now)?;
-                        summary.rejected += 1;
-                        progressed = true;
-                    }
-                    Outcome::RetryLater { reason } => {
-                        store.outbox_retry(*seq, reason, now)?;
-                        summary.retry_later += 1;
-                    }
-                }
+                filed.push((
+                    *seq,
+                    match &answer.outcome {
+                        Outcome::Applied { server_ref } => {
+                            summary.applied += 1;
+                            progressed = true;
+                            OutboxAnswer::Applied(Some(server_ref.clone()))
+                        }
+                        Outcome::Rejected { reason } => {
+                            summary.rejected += 1;
+                            progressed = true;
+                            OutboxAnswer::Rejected(reason.clone())
+                        }
+                        Outcome::RetryLater { reason } => {
+                            summary.retry_later += 1;
+                            OutboxAnswer::Retry(reason.clone())
+                        }
+                    },
+                ));
             }
+            store.outbox_answers(&filed, now)?;
             if !progressed {
                 // The server answered nothing final: try again at the next scheduled sync.
                 return Ok(summary);
