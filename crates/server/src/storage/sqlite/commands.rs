@@ -73,19 +73,15 @@ pub(super) fn enroll_member(
             return record_outcome(tx, account, key, &rejected, now);
         }
     }
-    let (id, number): (i64, i64) = tx.query_row(
-        "SELECT coalesce(max(id), 0) + 1, \
-                coalesce(max(CAST(member_number AS INTEGER)), 10000000) + 1 FROM members",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let id: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM members", [], |r| {
+        r.get(0)
+    })?;
+    let number = next_member_number(tx)?;
     let slot: u32 = tx.query_row(
         "SELECT count(*) FROM members WHERE placement_parent_id = ?1",
         [enrollment.sponsor.get()],
         |r| r.get(0),
     )?;
-    let number = MemberNumber::parse(&number.to_string())
-        .map_err(|_| StorageError::Invalid("member numbers ran out of digits"))?;
     let member = MemberRecord {
         id: MemberId::new(id),
         number,
@@ -137,6 +133,35 @@ pub(super) fn enroll_member(
         server_ref: format!("member:{id}"),
     };
     record_outcome(tx, account, key, &applied, now)
+}
+
+/// The number after the newest member's (member numbers are issued in order), skipping any
+/// already taken. Index lookups only: no scan of the members table.
+fn next_member_number(tx: &Connection) -> Result<MemberNumber> {
+    let newest: Option<String> = tx
+        .query_row(
+            "SELECT member_number FROM members ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let mut candidate = newest
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(10_000_000)
+        + 1;
+    let mut taken =
+        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM members WHERE member_number = ?1)")?;
+    for _ in 0..10_000 {
+        let text = candidate.to_string();
+        if !taken.query_row([&text], |r| r.get::<_, bool>(0))? {
+            return MemberNumber::parse(&text)
+                .map_err(|_| StorageError::Invalid("member numbers ran out of digits"));
+        }
+        candidate += 1;
+    }
+    Err(StorageError::Invalid(
+        "no free member number near the newest one",
+    ))
 }
 
 pub(super) fn enroll_members(
