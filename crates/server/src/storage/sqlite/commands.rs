@@ -145,19 +145,18 @@ fn next_member_number(tx: &Connection) -> Result<MemberNumber> {
             |r| r.get(0),
         )
         .optional()?;
-    let mut candidate = newest
+    let first = newest
         .and_then(|n| n.parse::<u64>().ok())
         .unwrap_or(10_000_000)
         + 1;
     let mut taken =
         tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM members WHERE member_number = ?1)")?;
-    for _ in 0..10_000 {
+    for candidate in first..first + 10_000 {
         let text = candidate.to_string();
         if !taken.query_row([&text], |r| r.get::<_, bool>(0))? {
             return MemberNumber::parse(&text)
                 .map_err(|_| StorageError::Invalid("member numbers ran out of digits"));
         }
-        candidate += 1;
     }
     Err(StorageError::Invalid(
         "no free member number near the newest one",
