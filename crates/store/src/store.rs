@@ -56,8 +56,9 @@ impl Store {
         f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.db.write(|tx| {
-            let value = f(&Writer::new(tx))?;
-            tree::finish(tx)?;
+            let writer = Writer::new(tx);
+            let value = f(&writer)?;
+            writer.finish()?;
             Ok(value)
         })
     }

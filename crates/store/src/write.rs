@@ -1,6 +1,8 @@
 //! Changes to the cache, as the sync applies them: each method is one put or remove of one
 //! row, inside the caller's transaction, keeping the tree index and the search exact.
 
+use std::cell::RefCell;
+
 use canopy_core::{
     EarningsLine, Member, MemberId, MemberStatus, Money, Order, Period, Position, Pv, RankLevel,
 };
@@ -12,11 +14,22 @@ use crate::tree;
 /// Writes inside one transaction (see [`crate::Store::write`]).
 pub struct Writer<'a> {
     tx: &'a Transaction<'a>,
+    /// The tree index's deferred work (see [`tree::Pending`]), written by `finish`.
+    pending: RefCell<tree::Pending>,
 }
 
 impl<'a> Writer<'a> {
     pub(crate) fn new(tx: &'a Transaction<'a>) -> Self {
-        Self { tx }
+        Self {
+            tx,
+            pending: RefCell::new(tree::Pending::default()),
+        }
+    }
+
+    /// Writes the deferred index work and rebuilds the index if a delta needs it: the
+    /// index is exact when this returns. [`crate::Store::write`] calls it before committing.
+    pub(crate) fn finish(&self) -> Result<(), StoreError> {
+        tree::finish(self.tx, &mut self.pending.borrow_mut())
     }
 
     /// The transaction itself, for the writes other modules add to `Writer`.
@@ -46,17 +59,17 @@ impl<'a> Writer<'a> {
         match before {
             None => {
                 upsert_member_row(tx, m)?;
-                tree::on_insert(tx, id)?;
+                tree::on_insert(tx, id, &mut self.pending.borrow_mut())?;
             }
             Some((old_sponsor, old_rank, old_placement)) => {
                 // The index follows the old sponsor line, so it moves before the row does.
                 if old_sponsor != sponsor {
-                    tree::on_move(tx, id, sponsor)?;
+                    tree::on_move(tx, id, sponsor, &mut self.pending.borrow_mut())?;
                 }
                 if old_placement != placement {
-                    tree::on_placement_change(tx)?;
+                    tree::on_placement_change(tx, &mut self.pending.borrow_mut())?;
                 }
-                tree::on_rank_change(tx, id, old_rank, rank)?;
+                tree::on_rank_change(tx, id, old_rank, rank, &mut self.pending.borrow_mut())?;
                 upsert_member_row(tx, m)?;
             }
         }
@@ -114,7 +127,7 @@ impl<'a> Writer<'a> {
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM members WHERE id = ?1)")?
             .query_row([id], |r| r.get(0))?;
         if known {
-            tree::on_remove(tx, id)?;
+            tree::on_remove(tx, id, &mut self.pending.borrow_mut())?;
         }
         for sql in [
             "DELETE FROM members WHERE id = ?1",
@@ -143,6 +156,7 @@ impl<'a> Writer<'a> {
             member.get(),
             i64::from(period.index()),
             pv.hundredths() - old,
+            &mut self.pending.borrow_mut(),
         )
     }
 

@@ -12,6 +12,8 @@
 mod rebuild;
 mod stats;
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub use stats::Stats;
@@ -63,29 +65,75 @@ pub(crate) fn rebuild(tx: &Transaction<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Work one batch of deltas defers to its end: when many new leaves land under the same
+/// ancestors (a thousand enrollments under one rep), each ancestor's aggregates and
+/// interval end are written once, not once per leaf. Lives for one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    /// The dirty flag as last read or set in this transaction.
+    dirty: Option<bool>,
+    /// Ancestors' aggregates still to add.
+    aggregates: HashMap<i64, Contribution>,
+    /// Interval ends still to widen, per tree's `last` column.
+    lasts: HashMap<(&'static str, i64), i64>,
+}
+
 /// Marks the index for a rebuild at the end of the transaction.
-fn mark_dirty(tx: &Transaction<'_>) -> Result<(), StoreError> {
+fn mark_dirty(tx: &Transaction<'_>, p: &mut Pending) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES (?1, '1') ON CONFLICT (key) DO NOTHING",
         [DIRTY],
     )?;
+    p.dirty = Some(true);
     Ok(())
 }
 
-fn is_dirty(tx: &Transaction<'_>) -> Result<bool, StoreError> {
-    Ok(tx
+fn is_dirty(tx: &Transaction<'_>, p: &mut Pending) -> Result<bool, StoreError> {
+    if let Some(dirty) = p.dirty {
+        return Ok(dirty);
+    }
+    let dirty = tx
         .query_row("SELECT 1 FROM meta WHERE key = ?1", [DIRTY], |_| Ok(()))
         .optional()?
-        .is_some())
+        .is_some();
+    p.dirty = Some(dirty);
+    Ok(dirty)
 }
 
-/// Ends a batch of deltas: rebuilds the index if any delta could not keep it exact.
-pub(crate) fn finish(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    if is_dirty(tx)? { rebuild(tx) } else { Ok(()) }
+/// Writes the deferred work. Every delta that reads the index calls this first.
+pub(crate) fn flush(tx: &Transaction<'_>, p: &mut Pending) -> Result<(), StoreError> {
+    let aggregates = std::mem::take(&mut p.aggregates);
+    let lasts = std::mem::take(&mut p.lasts);
+    if is_dirty(tx, p)? {
+        // The rebuild at the end recomputes everything.
+        return Ok(());
+    }
+    for ((last_col, id), last) in lasts {
+        tx.prepare_cached(&format!(
+            "UPDATE members SET {last_col} = ?2 WHERE id = ?1 AND {last_col} < ?2"
+        ))?
+        .execute(params![id, last])?;
+    }
+    for (a, c) in aggregates {
+        add_to(tx, a, &c, 0, 1)?;
+    }
+    Ok(())
+}
+
+/// Ends a batch of deltas: the deferred work, then a rebuild if any delta could not keep
+/// the index exact.
+pub(crate) fn finish(tx: &Transaction<'_>, p: &mut Pending) -> Result<(), StoreError> {
+    flush(tx, p)?;
+    if is_dirty(tx, p)? {
+        rebuild(tx)?;
+        p.dirty = Some(false);
+    }
+    Ok(())
 }
 
 /// A subtree's weight in its ancestors' aggregates: its members (the root included) by
 /// rank and by level, and its group volume per period.
+#[derive(Debug, Default, Clone)]
 struct Contribution {
     count: u64,
     ranks: Vec<u32>,
@@ -207,15 +255,44 @@ fn apply_along(
     sign: i64,
 ) -> Result<(), StoreError> {
     for (distance, &a) in chain.iter().enumerate() {
-        let mut s = read_stats(tx, a)?.unwrap_or_default();
-        let team = s.team_size as i64 + sign * c.count as i64;
-        s.team_size = u64::try_from(team)
-            .map_err(|_| StoreError::Invalid(format!("team size of {a} would be {team}")))?;
-        stats::add_counts(&mut s.ranks, 0, &c.ranks, sign)?;
-        stats::add_counts(&mut s.levels, distance, &c.levels, sign)?;
-        write_stats(tx, a, &s)?;
+        add_to(tx, a, c, distance, sign)?;
+    }
+    Ok(())
+}
+
+/// Adds a weight to one ancestor, its levels shifted by `distance` (0 for the sponsor).
+fn add_to(
+    tx: &Transaction<'_>,
+    a: i64,
+    c: &Contribution,
+    distance: usize,
+    sign: i64,
+) -> Result<(), StoreError> {
+    let mut s = read_stats(tx, a)?.unwrap_or_default();
+    let team = s.team_size as i64 + sign * c.count as i64;
+    s.team_size = u64::try_from(team)
+        .map_err(|_| StoreError::Invalid(format!("team size of {a} would be {team}")))?;
+    stats::add_counts(&mut s.ranks, 0, &c.ranks, sign)?;
+    stats::add_counts(&mut s.levels, distance, &c.levels, sign)?;
+    write_stats(tx, a, &s)?;
+    for &(period, gv) in &c.gv {
+        add_group_volume(tx, a, period, sign * gv)?;
+    }
+    Ok(())
+}
+
+/// Defers adding a new leaf's weight along `chain` to [`flush`].
+fn defer_along(p: &mut Pending, chain: &[i64], c: &Contribution) -> Result<(), StoreError> {
+    for (distance, &a) in chain.iter().enumerate() {
+        let acc = p.aggregates.entry(a).or_default();
+        acc.count += c.count;
+        stats::add_counts(&mut acc.ranks, 0, &c.ranks, 1)?;
+        stats::add_counts(&mut acc.levels, distance, &c.levels, 1)?;
         for &(period, gv) in &c.gv {
-            add_group_volume(tx, a, period, sign * gv)?;
+            match acc.gv.iter_mut().find(|(p, _)| *p == period) {
+                Some((_, total)) => *total += gv,
+                None => acc.gv.push((period, gv)),
+            }
         }
     }
     Ok(())
@@ -241,23 +318,23 @@ fn add_group_volume(
 /// Indexes a member just inserted into `members` (its `sponsor_id` set): numbers it after
 /// its sponsor's interval and adds it to its ancestors. A member whose own downline arrived
 /// first, or with no gap left, marks the index for a rebuild instead.
-pub(crate) fn on_insert(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError> {
+pub(crate) fn on_insert(tx: &Transaction<'_>, id: i64, p: &mut Pending) -> Result<(), StoreError> {
     if has_children(tx, id, SPONSOR)? || has_children(tx, id, PLACEMENT)? {
-        return mark_dirty(tx);
+        return mark_dirty(tx, p);
     }
     // Once dirty, the rebuild at the end recomputes everything: don't update on top of it.
-    if is_dirty(tx)? {
+    if is_dirty(tx, p)? {
         return Ok(());
     }
     let chain = ancestors(tx, id)?;
-    number_leaf(tx, id, &chain, SPONSOR)?;
+    number_leaf(tx, id, &chain, SPONSOR, p)?;
     let placement_chain = ancestors_in(tx, id, PLACEMENT)?;
-    number_leaf(tx, id, &placement_chain, PLACEMENT)?;
-    if is_dirty(tx)? {
+    number_leaf(tx, id, &placement_chain, PLACEMENT, p)?;
+    if is_dirty(tx, p)? {
         return Ok(());
     }
     let c = contribution(tx, id)?;
-    apply_along(tx, &chain, &c, 1)
+    defer_along(p, &chain, &c)
 }
 
 fn number_leaf(
@@ -265,6 +342,7 @@ fn number_leaf(
     id: i64,
     chain: &[i64],
     cols: Columns,
+    p: &mut Pending,
 ) -> Result<(), StoreError> {
     let Columns {
         pre: pre_col,
@@ -286,11 +364,15 @@ fn number_leaf(
         .execute(params![id, end + GAP])?;
         return Ok(());
     };
-    let (end, depth): (i64, i64) = tx
+    let (stored_end, depth): (i64, i64) = tx
         .prepare_cached(&format!(
             "SELECT {last_col}, {depth_col} FROM members WHERE id = ?1"
         ))?
         .query_row([parent], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let end = p
+        .lasts
+        .get(&(last_col, parent))
+        .map_or(stored_end, |&pending| pending.max(stored_end));
     let next: Option<i64> = tx
         .prepare_cached(&format!(
             "SELECT min({pre_col}) FROM members WHERE {pre_col} > ?1"
@@ -298,26 +380,25 @@ fn number_leaf(
         .query_row([end], |r| r.get(0))?;
     let room = next.map_or(2 * STEP, |next| next - end);
     if room < 2 {
-        return mark_dirty(tx);
+        return mark_dirty(tx, p);
     }
     let pre = end + STEP.min(room / 2);
     tx.prepare_cached(&format!(
         "UPDATE members SET {pre_col} = ?2, {last_col} = ?2, {depth_col} = ?3 WHERE id = ?1"
     ))?
     .execute(params![id, pre, depth + 1])?;
-    let mut widen = tx.prepare_cached(&format!(
-        "UPDATE members SET {last_col} = ?2 WHERE id = ?1 AND {last_col} < ?2"
-    ))?;
     for &a in chain {
-        widen.execute(params![a, pre])?;
+        let last = p.lasts.entry((last_col, a)).or_insert(pre);
+        *last = (*last).max(pre);
     }
     Ok(())
 }
 
 /// Takes a member (and its whole downline) out of its ancestors' aggregates, before its row
 /// is deleted. Its enrollees stay in the cache as roots of their own subtrees.
-pub(crate) fn on_remove(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError> {
-    if is_dirty(tx)? {
+pub(crate) fn on_remove(tx: &Transaction<'_>, id: i64, p: &mut Pending) -> Result<(), StoreError> {
+    flush(tx, p)?;
+    if is_dirty(tx, p)? {
         return Ok(());
     }
     let chain = ancestors(tx, id)?;
@@ -327,7 +408,7 @@ pub(crate) fn on_remove(tx: &Transaction<'_>, id: i64) -> Result<(), StoreError>
         .execute([id])?;
     // The enrollees' intervals still lie inside the old ancestors' intervals: renumber.
     if has_children(tx, id, SPONSOR)? || has_children(tx, id, PLACEMENT)? {
-        mark_dirty(tx)
+        mark_dirty(tx, p)
     } else {
         Ok(())
     }
@@ -343,8 +424,8 @@ fn has_children(tx: &Transaction<'_>, id: i64, cols: Columns) -> Result<bool, St
 }
 
 /// A member's placement changed: the placement intervals must be renumbered.
-pub(crate) fn on_placement_change(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    mark_dirty(tx)
+pub(crate) fn on_placement_change(tx: &Transaction<'_>, p: &mut Pending) -> Result<(), StoreError> {
+    mark_dirty(tx, p)
 }
 
 /// Moves a member and its downline under `new_sponsor` (`sponsor_id` not yet changed).
@@ -353,7 +434,9 @@ pub(crate) fn on_move(
     tx: &Transaction<'_>,
     id: i64,
     new_sponsor: Option<i64>,
+    p: &mut Pending,
 ) -> Result<(), StoreError> {
+    flush(tx, p)?;
     let new_chain = match new_sponsor {
         Some(s) if exists(tx, s)? => chain_from(tx, s, SPONSOR)?,
         _ => Vec::new(),
@@ -363,7 +446,7 @@ pub(crate) fn on_move(
             "member {id} can't move under their own downline"
         )));
     }
-    let dirty = is_dirty(tx)?;
+    let dirty = is_dirty(tx, p)?;
     let c = if dirty {
         None
     } else {
@@ -380,7 +463,7 @@ pub(crate) fn on_move(
         apply_along(tx, &new_chain, c, 1)?;
     }
     // The interval must move inside the new sponsor's: renumber.
-    mark_dirty(tx)
+    mark_dirty(tx, p)
 }
 
 /// A member's rank changed from `old` to `new`: every ancestor's rank counts follow.
@@ -389,8 +472,10 @@ pub(crate) fn on_rank_change(
     id: i64,
     old: u16,
     new: u16,
+    p: &mut Pending,
 ) -> Result<(), StoreError> {
-    if old == new || is_dirty(tx)? {
+    flush(tx, p)?;
+    if old == new || is_dirty(tx, p)? {
         return Ok(());
     }
     for a in ancestors(tx, id)? {
@@ -409,13 +494,15 @@ pub(crate) fn add_personal_volume(
     id: i64,
     period: i64,
     delta: i64,
+    p: &mut Pending,
 ) -> Result<(), StoreError> {
+    flush(tx, p)?;
     tx.prepare_cached(
         "INSERT INTO volumes (member_id, period, pv, gv) VALUES (?1, ?2, ?3, ?3)
          ON CONFLICT (period, member_id) DO UPDATE SET pv = pv + ?3, gv = gv + ?3",
     )?
     .execute(params![id, period, delta])?;
-    if exists(tx, id)? && !is_dirty(tx)? {
+    if exists(tx, id)? && !is_dirty(tx, p)? {
         for a in ancestors(tx, id)? {
             add_group_volume(tx, a, period, delta)?;
         }
