@@ -59,7 +59,7 @@ impl<'a> Writer<'a> {
         match before {
             None => {
                 upsert_member_row(tx, m)?;
-                tree::on_insert(tx, id, &mut self.pending.borrow_mut())?;
+                tree::on_insert(tx, id, rank, &mut self.pending.borrow_mut())?;
             }
             Some((old_sponsor, old_rank, old_placement)) => {
                 // The index follows the old sponsor line, so it moves before the row does.
@@ -79,8 +79,10 @@ impl<'a> Writer<'a> {
             name.push(' ');
             name.push_str(p.legal_name.as_str());
         }
-        tx.prepare_cached("DELETE FROM member_search WHERE rowid = ?1")?
-            .execute([id])?;
+        if before.is_some() {
+            tx.prepare_cached("DELETE FROM member_search WHERE rowid = ?1")?
+                .execute([id])?;
+        }
         tx.prepare_cached("INSERT INTO member_search (rowid, name) VALUES (?1, ?2)")?
             .execute(params![id, name])?;
         Ok(())

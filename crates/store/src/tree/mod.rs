@@ -76,6 +76,9 @@ pub(crate) struct Pending {
     aggregates: HashMap<i64, Contribution>,
     /// Interval ends still to widen, per tree's `last` column.
     lasts: HashMap<(&'static str, i64), i64>,
+    /// Ancestor lines already walked in this batch, per tree's parent column and parent.
+    /// Only leaves are added between flushes, and adding a leaf changes nobody's line.
+    chains: HashMap<(&'static str, i64), Vec<i64>>,
 }
 
 /// Marks the index for a rebuild at the end of the transaction.
@@ -102,6 +105,7 @@ fn is_dirty(tx: &Transaction<'_>, p: &mut Pending) -> Result<bool, StoreError> {
 
 /// Writes the deferred work. Every delta that reads the index calls this first.
 pub(crate) fn flush(tx: &Transaction<'_>, p: &mut Pending) -> Result<(), StoreError> {
+    p.chains.clear();
     let aggregates = std::mem::take(&mut p.aggregates);
     let lasts = std::mem::take(&mut p.lasts);
     if is_dirty(tx, p)? {
@@ -318,23 +322,64 @@ fn add_group_volume(
 /// Indexes a member just inserted into `members` (its `sponsor_id` set): numbers it after
 /// its sponsor's interval and adds it to its ancestors. A member whose own downline arrived
 /// first, or with no gap left, marks the index for a rebuild instead.
-pub(crate) fn on_insert(tx: &Transaction<'_>, id: i64, p: &mut Pending) -> Result<(), StoreError> {
-    if has_children(tx, id, SPONSOR)? || has_children(tx, id, PLACEMENT)? {
+pub(crate) fn on_insert(
+    tx: &Transaction<'_>,
+    id: i64,
+    rank: u16,
+    p: &mut Pending,
+) -> Result<(), StoreError> {
+    let has_children: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM members WHERE sponsor_id = ?1) \
+                 OR EXISTS (SELECT 1 FROM members WHERE placement_id = ?1)",
+        )?
+        .query_row([id], |r| r.get(0))?;
+    if has_children {
         return mark_dirty(tx, p);
     }
     // Once dirty, the rebuild at the end recomputes everything: don't update on top of it.
     if is_dirty(tx, p)? {
         return Ok(());
     }
-    let chain = ancestors(tx, id)?;
+    let chain = cached_ancestors(tx, id, SPONSOR, p)?;
     number_leaf(tx, id, &chain, SPONSOR, p)?;
-    let placement_chain = ancestors_in(tx, id, PLACEMENT)?;
+    let placement_chain = cached_ancestors(tx, id, PLACEMENT, p)?;
     number_leaf(tx, id, &placement_chain, PLACEMENT, p)?;
     if is_dirty(tx, p)? {
         return Ok(());
     }
-    let c = contribution(tx, id)?;
+    // A leaf: itself, at its rank, and whatever volume arrived for it before it did.
+    let mut ranks = Vec::new();
+    stats::add_counts(&mut ranks, usize::from(rank), &[1], 1)?;
+    let gv = tx
+        .prepare_cached("SELECT period, gv FROM volumes WHERE member_id = ?1")?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<(i64, i64)>, _>>()?;
+    let c = Contribution {
+        count: 1,
+        ranks,
+        levels: vec![1],
+        gv,
+    };
     defer_along(p, &chain, &c)
+}
+
+/// A new leaf's ancestors: its parent's line, walked once per parent and batch.
+fn cached_ancestors(
+    tx: &Transaction<'_>,
+    id: i64,
+    cols: Columns,
+    p: &mut Pending,
+) -> Result<Vec<i64>, StoreError> {
+    let Some(parent) = parent_in_cache(tx, id, cols)? else {
+        return Ok(Vec::new());
+    };
+    if let Some(chain) = p.chains.get(&(cols.parent, parent)) {
+        return Ok(chain.clone());
+    }
+    let chain = chain_from(tx, parent, cols)?;
+    p.chains.insert((cols.parent, parent), chain.clone());
+    Ok(chain)
 }
 
 fn number_leaf(
