@@ -375,8 +375,8 @@ async fn p6(b: &Bench) -> Value {
         "id": "P6", "figure": took, "unit": "s", "baseline": null, "ratio": took / 2.0,
         "pass": took <= 2.0,
         "note": format!(
-            "{} applied, {} rejected, {} to retry; 5 requests of 200 over pinned TLS, each \
-             enrollment validated, scoped and stored with its consent in its own transaction",
+            "{} applied, {} rejected, {} to retry; 5 requests of 200 over pinned TLS, each request's \
+             enrollments validated, scoped, then stored with their consent in one transaction",
             summary.applied, summary.rejected, summary.retry_later
         ),
     })
