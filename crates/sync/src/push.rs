@@ -6,7 +6,7 @@
 use canopy_core::sync::push::{
     Command, MAX_COMMANDS, Outcome, PushCommand, PushRequest, PushResponse,
 };
-use canopy_store::{OutboxAnswer, OutboxState, Store};
+use canopy_store::{NoteRow, OutboxAnswer, OutboxState, Store};
 use time::OffsetDateTime;
 
 use crate::client::ServerClient;
@@ -72,11 +72,12 @@ impl ServerClient {
                 .filter(|(_, a)| *a == OutboxAnswer::Sending)
                 .map(|(seq, _)| *seq)
                 .collect();
+            let request = PushRequest { commands };
             let response = self
                 .http()
                 .post(self.url("/v1/sync/push"))
                 .bearer_auth(access_token)
-                .json(&PushRequest { commands })
+                .json(&request)
                 .send()
                 .await
                 .map_err(SyncError::from_request)?;
@@ -116,10 +117,56 @@ impl ServerClient {
                 ));
             }
             store.outbox_answers(&filed, now)?;
+            keep_applied_notes(store, &request.commands, &waiting, &filed)?;
             if !progressed {
                 // The server answered nothing final: try again at the next scheduled sync.
                 return Ok(summary);
             }
         }
     }
+}
+
+/// A note the server applied is the user's own data: it goes into the cache at once, under
+/// the id the server gave it (`note:<id>`), instead of waiting for a sync to bring it.
+fn keep_applied_notes(
+    store: &Store,
+    commands: &[PushCommand],
+    waiting: &[canopy_store::OutboxItem],
+    filed: &[(i64, OutboxAnswer)],
+) -> Result<(), SyncError> {
+    let mut notes = Vec::new();
+    for (seq, answer) in filed {
+        let OutboxAnswer::Applied(Some(server_ref)) = answer else {
+            continue;
+        };
+        let Some(item) = waiting.iter().find(|i| i.seq == *seq) else {
+            continue;
+        };
+        let Some(Command::AddNote(form)) = commands
+            .iter()
+            .find(|c| c.key == item.key)
+            .map(|c| &c.command)
+        else {
+            continue;
+        };
+        let Some(id) = server_ref
+            .strip_prefix("note:")
+            .and_then(|n| n.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        notes.push(NoteRow {
+            id,
+            member: form.member,
+            body: form.body.trim().to_owned(),
+            created_at: item
+                .created_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        });
+    }
+    if !notes.is_empty() {
+        store.write(|w| notes.iter().try_for_each(|n| w.put_note(n)))?;
+    }
+    Ok(())
 }

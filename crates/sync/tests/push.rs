@@ -8,7 +8,7 @@ mod common;
 
 use std::ops::ControlFlow;
 
-use canopy_core::sync::push::{Command, Outcome, PushCommand, PushRequest, PushResponse};
+use canopy_core::sync::push::{Command, NoteForm, Outcome, PushCommand, PushRequest, PushResponse};
 use canopy_core::{
     ConsentPurpose, EnrollmentForm, EnrollmentKind, IdempotencyKey, MemberId, Period, Role,
 };
@@ -91,29 +91,53 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
             .unwrap();
     }
 
+    // And two private notes: one on a member of the rep's line, one on the founder.
+    let mine = store
+        .children(me, period)
+        .unwrap()
+        .first()
+        .map_or(me, |r| r.id);
+    for (n, member) in [(6_000, mine), (6_001, MemberId::new(1))] {
+        let note = Command::AddNote(NoteForm {
+            member,
+            body: " Prefers calls after 6 pm ".into(),
+        });
+        let payload = serde_json::to_string(&note).unwrap();
+        store
+            .enqueue(&key(n), CommandKind::AddNote, &payload, now)
+            .unwrap();
+    }
+
     let summary = client.push_outbox(&store, &token, now).await.unwrap();
     assert_eq!(
         (summary.applied, summary.rejected, summary.retry_later),
-        (1_000, 3, 0)
+        (1_001, 4, 0)
     );
     let applied = store.outbox(Some(OutboxState::Applied)).unwrap();
-    assert_eq!(applied.len(), 1_000);
+    assert_eq!(applied.len(), 1_001);
+    let notes = store.notes(mine).unwrap();
+    assert_eq!(notes.len(), 1, "the applied note is in the cache at once");
+    assert_eq!(notes[0].body, "Prefers calls after 6 pm");
     assert!(applied.iter().all(|i| {
         i.server_ref
             .as_deref()
-            .is_some_and(|r| r.starts_with("member:"))
+            .is_some_and(|r| r.starts_with("member:") || r.starts_with("note:"))
     }));
     let rejected = store.outbox(Some(OutboxState::Rejected)).unwrap();
     let reasons: Vec<&str> = rejected
         .iter()
         .filter_map(|i| i.last_error.as_deref())
         .collect();
-    assert_eq!(reasons.len(), 3);
+    assert_eq!(reasons.len(), 4);
     assert_eq!(reasons[0], "The sponsor is not in your downline");
     assert_eq!(reasons[1], "ana.lima.7@example.pt is already enrolled");
     assert_eq!(
         reasons[2],
         "Accept the terms and the privacy notice to continue"
+    );
+    assert_eq!(
+        reasons[3],
+        "You can only keep notes on members of your downline"
     );
 
     // The response to the first push was lost: the device sends the same commands again.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::IdempotencyKey;
+use crate::ids::{IdempotencyKey, MemberId};
 use crate::validate::EnrollmentForm;
 
 /// The most commands one push may carry.
@@ -16,6 +16,30 @@ pub const MAX_COMMANDS: usize = 500;
 pub enum Command {
     /// Enroll a distributor under a sponsor in the user's downline (or the user).
     Enroll(Box<EnrollmentForm>),
+    /// Keep a private note on a member of the user's downline (or on the user).
+    AddNote(NoteForm),
+}
+
+/// The longest note, in characters.
+pub const MAX_NOTE: usize = 2_000;
+
+/// A private note as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteForm {
+    pub member: MemberId,
+    pub body: String,
+}
+
+impl NoteForm {
+    /// The note's text, trimmed, if it is 1 to [`MAX_NOTE`] characters.
+    pub fn text(&self) -> Result<&str, &'static str> {
+        let body = self.body.trim();
+        if body.is_empty() || body.chars().count() > MAX_NOTE {
+            Err("A note holds 1 to 2,000 characters")
+        } else {
+            Ok(body)
+        }
+    }
 }
 
 /// One command on its way to the server.
@@ -53,4 +77,32 @@ pub struct PushResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
     pub results: Vec<PushResult>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_travel_as_type_and_form() {
+        let note = Command::AddNote(NoteForm {
+            member: MemberId::new(7),
+            body: " call back ".into(),
+        });
+        let json = serde_json::to_value(&note).unwrap();
+        assert_eq!(json["type"], "add_note");
+        assert_eq!(json["form"]["member"], 7);
+        assert_eq!(serde_json::from_value::<Command>(json).unwrap(), note);
+        let Command::AddNote(form) = note else {
+            unreachable!()
+        };
+        assert_eq!(form.text(), Ok("call back"));
+        for bad in ["", "   ", &"x".repeat(MAX_NOTE + 1)] {
+            let form = NoteForm {
+                member: MemberId::new(7),
+                body: bad.to_owned(),
+            };
+            assert!(form.text().is_err(), "{bad:?}");
+        }
+    }
 }

@@ -19,7 +19,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use canopy_core::EnrollmentKind;
 use canopy_core::sync::push::{
-    Command, MAX_COMMANDS, Outcome, PushCommand, PushRequest, PushResponse, PushResult,
+    Command, MAX_COMMANDS, NoteForm, Outcome, PushCommand, PushRequest, PushResponse, PushResult,
 };
 use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, codec};
 use canopy_core::{Member, Rank, RankLevel};
@@ -276,7 +276,8 @@ pub struct PushRequestDoc {
 pub struct PushCommandDoc {
     /// The device's idempotency key: 16 to 64 of `A-Z a-z 0-9 - _`.
     pub key: String,
-    /// `{"type": "enroll", "form": {…the enrollment form…}}`.
+    /// `{"type": "enroll", "form": {…the enrollment form…}}` or
+    /// `{"type": "add_note", "form": {"member": 42, "body": "…"}}`.
     #[schema(value_type = Object)]
     pub command: serde_json::Value,
 }
@@ -337,6 +338,9 @@ pub async fn push(
                     );
                 }
             },
+            Command::AddNote(form) => {
+                answers[i] = Some(add_note(&state, &grant, key.as_str(), form, now).await);
+            }
         }
     }
     if !batch.is_empty() {
@@ -404,6 +408,38 @@ async fn check_enrollment(
         Ok(false) => Err(rejected("The sponsor is not in your downline".to_owned())),
         Err(err) => Err(retry_later(&err)),
     }
+}
+
+/// A private note, on a member the caller may see (their own line).
+async fn add_note(
+    state: &AppState,
+    grant: &AccessGrant,
+    key: &str,
+    form: &NoteForm,
+    now: time::OffsetDateTime,
+) -> Outcome {
+    let refusal = match form.text() {
+        Err(reason) => Some(reason.to_owned()),
+        Ok(body) => match may_sponsor(state, grant, form.member).await {
+            Ok(true) => {
+                return state
+                    .storage
+                    .add_note(grant.account, key, form.member, body.to_owned(), now)
+                    .await
+                    .unwrap_or_else(|err| retry_later(&err));
+            }
+            Ok(false) => Some("You can only keep notes on members of your downline".to_owned()),
+            Err(err) => return retry_later(&err),
+        },
+    };
+    let rejected = Outcome::Rejected {
+        reason: refusal.unwrap_or_default(),
+    };
+    state
+        .storage
+        .record_outcome(grant.account, key, &rejected, now)
+        .await
+        .unwrap_or_else(|err| retry_later(&err))
 }
 
 /// Whether the caller may enroll under `sponsor`: an admin under anyone, anyone else under

@@ -331,6 +331,16 @@ pub trait Storage: Send + Sync + 'static {
         enrollment: Enrollment,
         now: OffsetDateTime,
     ) -> Result<Outcome>;
+    /// Keeps `account`'s private note on `member`, and the answer under `key`, in one
+    /// transaction; a key already answered returns that answer.
+    async fn add_note(
+        &self,
+        account: AccountId,
+        key: &str,
+        member: MemberId,
+        body: String,
+        now: OffsetDateTime,
+    ) -> Result<Outcome>;
     /// [`Storage::enroll_member`] for a batch, in one transaction (one disk sync for a
     /// whole push): each enrollment and its answer still all-or-nothing on their own.
     async fn enroll_members(

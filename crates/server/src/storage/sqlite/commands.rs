@@ -192,3 +192,25 @@ pub(super) fn enroll_members(
         })
         .collect()
 }
+
+pub(super) fn add_note(
+    tx: &Connection,
+    account: AccountId,
+    key: &str,
+    member: MemberId,
+    body: &str,
+    now: OffsetDateTime,
+) -> Result<Outcome> {
+    if let Some(first) = find_outcome(tx, account, key)? {
+        return Ok(first);
+    }
+    tx.prepare_cached(
+        "INSERT INTO member_notes (account_id, member_id, body, created_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![account.get(), member.get(), body, unix(now)])?;
+    let applied = Outcome::Applied {
+        server_ref: format!("note:{}", tx.last_insert_rowid()),
+    };
+    record_outcome(tx, account, key, &applied, now)
+}

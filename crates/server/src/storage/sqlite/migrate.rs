@@ -57,6 +57,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "outbox_commands",
         sql: include_str!("migrations/0008_outbox_commands.sql"),
     },
+    Migration {
+        version: 9,
+        name: "member_notes",
+        sql: include_str!("migrations/0009_member_notes.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

@@ -580,6 +580,19 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn add_note(
+        &self,
+        account: AccountId,
+        key: &str,
+        member: MemberId,
+        body: String,
+        now: OffsetDateTime,
+    ) -> Result<Outcome> {
+        let key = key.to_owned();
+        self.write(move |tx| commands::add_note(tx, account, &key, member, &body, now))
+            .await
+    }
+
     async fn enroll_members(
         &self,
         account: AccountId,
