@@ -8,7 +8,9 @@ mod common;
 
 use std::ops::ControlFlow;
 
-use canopy_core::sync::push::{Command, NoteForm, Outcome, PushCommand, PushRequest, PushResponse};
+use canopy_core::sync::push::{
+    Command, ContactForm, NoteForm, Outcome, PushCommand, PushRequest, PushResponse,
+};
 use canopy_core::{
     ConsentPurpose, EnrollmentForm, EnrollmentKind, IdempotencyKey, MemberId, Period, Role,
 };
@@ -108,13 +110,29 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
             .unwrap();
     }
 
+    // The rep's own new email and phone; and an email someone enrolled above already has.
+    for (n, email) in [
+        (7_000, "rep.new@example.pt"),
+        (7_001, "ana.lima.3@example.pt"),
+    ] {
+        let update = Command::UpdateContact(ContactForm {
+            email: email.into(),
+            phone: "+351 912 345 678".into(),
+            ..ContactForm::default()
+        });
+        let payload = serde_json::to_string(&update).unwrap();
+        store
+            .enqueue(&key(n), CommandKind::UpdateContact, &payload, now)
+            .unwrap();
+    }
+
     let summary = client.push_outbox(&store, &token, now).await.unwrap();
     assert_eq!(
         (summary.applied, summary.rejected, summary.retry_later),
-        (1_001, 4, 0)
+        (1_002, 5, 0)
     );
     let applied = store.outbox(Some(OutboxState::Applied)).unwrap();
-    assert_eq!(applied.len(), 1_001);
+    assert_eq!(applied.len(), 1_002);
     let notes = store.notes(mine).unwrap();
     assert_eq!(notes.len(), 1, "the applied note is in the cache at once");
     assert_eq!(notes[0].body, "Prefers calls after 6 pm");
@@ -128,7 +146,7 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
         .iter()
         .filter_map(|i| i.last_error.as_deref())
         .collect();
-    assert_eq!(reasons.len(), 4);
+    assert_eq!(reasons.len(), 5);
     assert_eq!(reasons[0], "The sponsor is not in your downline");
     assert_eq!(reasons[1], "ana.lima.7@example.pt is already enrolled");
     assert_eq!(
@@ -138,6 +156,10 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
     assert_eq!(
         reasons[3],
         "You can only keep notes on members of your downline"
+    );
+    assert_eq!(
+        reasons[4],
+        "ana.lima.3@example.pt is already used by another member"
     );
 
     // The response to the first push was lost: the device sends the same commands again.
@@ -199,9 +221,13 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
         0
     );
 
-    // The next delta brings them into the rep's cache, under the rep.
+    // The next delta brings them into the rep's cache, under the rep, with the rep's new
+    // contact details.
     let changes = client.pull_changes(&store, &token, NOW).await.unwrap();
-    assert_eq!(changes, 1_000);
+    assert_eq!(changes, 1_001);
+    let own = store.member(me, period).unwrap().personal.unwrap();
+    assert_eq!(own.email.as_deref(), Some("rep.new@example.pt"));
+    assert_eq!(own.phone.as_deref(), Some("+351912345678"));
     assert_eq!(
         store.subtree(me, period).unwrap().team_size,
         team_before + 1_000

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{IdempotencyKey, MemberId};
+use crate::member::PostalAddress;
 use crate::validate::EnrollmentForm;
+use crate::validate::{AddressLine, Email, Phone, PostalCode};
 
 /// The most commands one push may carry.
 pub const MAX_COMMANDS: usize = 500;
@@ -18,6 +20,74 @@ pub enum Command {
     Enroll(Box<EnrollmentForm>),
     /// Keep a private note on a member of the user's downline (or on the user).
     AddNote(NoteForm),
+    /// Change the user's own email, phone or postal address.
+    UpdateContact(ContactForm),
+}
+
+/// The user's own contact details as typed; empty optional fields are removed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactForm {
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub address_line1: String,
+    #[serde(default)]
+    pub address_line2: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub postal_code: String,
+}
+
+/// A [`ContactForm`] checked field by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub email: Email,
+    pub phone: Option<Phone>,
+    pub address: Option<PostalAddress>,
+}
+
+impl ContactForm {
+    /// Every field checked; the messages are the ones the enrollment form shows.
+    pub fn validate(&self) -> Result<Contact, String> {
+        fn optional(text: &str) -> Option<&str> {
+            let t = text.trim();
+            (!t.is_empty()).then_some(t)
+        }
+        let email = Email::parse(&self.email).map_err(|e| e.to_string())?;
+        let phone = optional(&self.phone)
+            .map(Phone::parse)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let address = match (optional(&self.address_line1), optional(&self.city)) {
+            (None, None) if optional(&self.postal_code).is_none() => None,
+            (Some(line1), Some(city)) => Some(PostalAddress {
+                line1: AddressLine::parse(line1).map_err(|e| e.to_string())?,
+                line2: optional(&self.address_line2)
+                    .map(AddressLine::parse)
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
+                city: AddressLine::parse(city).map_err(|e| e.to_string())?,
+                region: optional(&self.region)
+                    .map(AddressLine::parse)
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
+                postal_code: optional(&self.postal_code)
+                    .map(PostalCode::parse)
+                    .transpose()
+                    .map_err(|e| e.to_string())?,
+            }),
+            _ => return Err("An address needs a street and a city".to_owned()),
+        };
+        Ok(Contact {
+            email,
+            phone,
+            address,
+        })
+    }
 }
 
 /// The longest note, in characters.
@@ -97,6 +167,26 @@ mod tests {
             unreachable!()
         };
         assert_eq!(form.text(), Ok("call back"));
+        let contact = ContactForm {
+            email: "zoe@example.de".into(),
+            address_line1: "Hauptstr. 1".into(),
+            city: "Berlin".into(),
+            ..ContactForm::default()
+        };
+        assert!(contact.validate().unwrap().address.is_some());
+        let street_only = ContactForm {
+            city: String::new(),
+            ..contact.clone()
+        };
+        assert_eq!(
+            street_only.validate().unwrap_err(),
+            "An address needs a street and a city"
+        );
+        let no_email = ContactForm {
+            email: "not an email".into(),
+            ..contact
+        };
+        assert!(no_email.validate().is_err());
         for bad in ["", "   ", &"x".repeat(MAX_NOTE + 1)] {
             let form = NoteForm {
                 member: MemberId::new(7),

@@ -19,7 +19,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use canopy_core::EnrollmentKind;
 use canopy_core::sync::push::{
-    Command, MAX_COMMANDS, NoteForm, Outcome, PushCommand, PushRequest, PushResponse, PushResult,
+    Command, ContactForm, MAX_COMMANDS, NoteForm, Outcome, PushCommand, PushRequest, PushResponse,
+    PushResult,
 };
 use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, codec};
 use canopy_core::{Member, Rank, RankLevel};
@@ -276,8 +277,9 @@ pub struct PushRequestDoc {
 pub struct PushCommandDoc {
     /// The device's idempotency key: 16 to 64 of `A-Z a-z 0-9 - _`.
     pub key: String,
-    /// `{"type": "enroll", "form": {…the enrollment form…}}` or
-    /// `{"type": "add_note", "form": {"member": 42, "body": "…"}}`.
+    /// `{"type": "enroll", "form": {…the enrollment form…}}`,
+    /// `{"type": "add_note", "form": {"member": 42, "body": "…"}}` or
+    /// `{"type": "update_contact", "form": {"email": "…", "phone": "…", …}}`.
     #[schema(value_type = Object)]
     pub command: serde_json::Value,
 }
@@ -340,6 +342,9 @@ pub async fn push(
             },
             Command::AddNote(form) => {
                 answers[i] = Some(add_note(&state, &grant, key.as_str(), form, now).await);
+            }
+            Command::UpdateContact(form) => {
+                answers[i] = Some(update_contact(&state, &grant, key.as_str(), form, now).await);
             }
         }
     }
@@ -440,6 +445,33 @@ async fn add_note(
         .record_outcome(grant.account, key, &rejected, now)
         .await
         .unwrap_or_else(|err| retry_later(&err))
+}
+
+/// The caller's own contact details.
+async fn update_contact(
+    state: &AppState,
+    grant: &AccessGrant,
+    key: &str,
+    form: &ContactForm,
+    now: time::OffsetDateTime,
+) -> Outcome {
+    let result = match (form.validate(), grant.member) {
+        (Err(reason), _) => Err(reason),
+        (Ok(_), None) => Err("This account has no member record to update".to_owned()),
+        (Ok(contact), Some(me)) => Ok((contact, me)),
+    };
+    match result {
+        Ok((contact, me)) => state
+            .storage
+            .update_contact(grant.account, key, me, contact, now)
+            .await
+            .unwrap_or_else(|err| retry_later(&err)),
+        Err(reason) => state
+            .storage
+            .record_outcome(grant.account, key, &Outcome::Rejected { reason }, now)
+            .await
+            .unwrap_or_else(|err| retry_later(&err)),
+    }
 }
 
 /// Whether the caller may enroll under `sponsor`: an admin under anyone, anyone else under

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use canopy_core::sync::push::Outcome;
+use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Role};
 use time::OffsetDateTime;
 
@@ -339,6 +339,17 @@ pub trait Storage: Send + Sync + 'static {
         key: &str,
         member: MemberId,
         body: String,
+        now: OffsetDateTime,
+    ) -> Result<Outcome>;
+    /// Replaces `member`'s contact details (email, phone, address), logs the change for
+    /// the sync, and keeps the answer under `key`. An email another member uses is a
+    /// rejection.
+    async fn update_contact(
+        &self,
+        account: AccountId,
+        key: &str,
+        member: MemberId,
+        contact: Contact,
         now: OffsetDateTime,
     ) -> Result<Outcome>;
     /// [`Storage::enroll_member`] for a batch, in one transaction (one disk sync for a

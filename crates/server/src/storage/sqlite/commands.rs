@@ -1,7 +1,7 @@
 //! Outbox commands on SQLite: answers kept by idempotency key, and enrollments applied with
 //! their answer in one transaction.
 
-use canopy_core::sync::push::Outcome;
+use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{
     AccountId, Enrollment, MemberId, MemberNumber, MemberStatus, Placement, Position, RankLevel,
 };
@@ -213,4 +213,62 @@ pub(super) fn add_note(
         server_ref: format!("note:{}", tx.last_insert_rowid()),
     };
     record_outcome(tx, account, key, &applied, now)
+}
+
+pub(super) fn update_contact(
+    tx: &Connection,
+    account: AccountId,
+    key: &str,
+    member: MemberId,
+    contact: &Contact,
+    now: OffsetDateTime,
+) -> Result<Outcome> {
+    if let Some(first) = find_outcome(tx, account, key)? {
+        return Ok(first);
+    }
+    let taken: bool = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM member_personal \
+             WHERE lower(email) = lower(?1) AND member_id != ?2)",
+        )?
+        .query_row(params![contact.email.as_str(), member.get()], |r| r.get(0))?;
+    let refusal = if taken {
+        Some(format!(
+            "{} is already used by another member",
+            contact.email
+        ))
+    } else {
+        let address = contact.address.as_ref();
+        let changed = tx
+            .prepare_cached(
+                "UPDATE member_personal SET email = ?2, phone = ?3, address_line1 = ?4, \
+                     address_line2 = ?5, address_city = ?6, address_region = ?7, \
+                     postal_code = ?8 \
+                 WHERE member_id = ?1",
+            )?
+            .execute(params![
+                member.get(),
+                contact.email.as_str(),
+                contact.phone.as_ref().map(|p| p.as_str()),
+                address.map(|a| a.line1.as_str()),
+                address.and_then(|a| a.line2.as_ref().map(|l| l.as_str())),
+                address.map(|a| a.city.as_str()),
+                address.and_then(|a| a.region.as_ref().map(|r| r.as_str())),
+                address.and_then(|a| a.postal_code.as_ref().map(|p| p.as_str())),
+            ])?;
+        (changed == 0).then(|| {
+            "Your personal details aren't on file yet: ask the company to add them".to_owned()
+        })
+    };
+    let outcome = match refusal {
+        Some(reason) => Outcome::Rejected { reason },
+        None => {
+            tx.prepare_cached("INSERT INTO member_changes (member_id, at) VALUES (?1, ?2)")?
+                .execute(params![member.get(), unix(now)])?;
+            Outcome::Applied {
+                server_ref: format!("member:{}", member.get()),
+            }
+        }
+    };
+    record_outcome(tx, account, key, &outcome, now)
 }

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use canopy_core::sync::push::Outcome;
+use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Role};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
@@ -590,6 +590,19 @@ impl Storage for SqliteStorage {
     ) -> Result<Outcome> {
         let key = key.to_owned();
         self.write(move |tx| commands::add_note(tx, account, &key, member, &body, now))
+            .await
+    }
+
+    async fn update_contact(
+        &self,
+        account: AccountId,
+        key: &str,
+        member: MemberId,
+        contact: Contact,
+        now: OffsetDateTime,
+    ) -> Result<Outcome> {
+        let key = key.to_owned();
+        self.write(move |tx| commands::update_contact(tx, account, &key, member, &contact, now))
             .await
     }
 
