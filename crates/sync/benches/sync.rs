@@ -4,23 +4,25 @@
 //! --bench sync -- P1 …`); one JSON object per benchmark on stdout, progress on stderr.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+// The end-to-end tests' helpers (sign-in with the demo accounts' TOTP codes, the forms).
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use canopy_core::provisioning::{DemoAccount, Provisioning};
 use canopy_core::sync::push::Command;
-use canopy_core::{ConsentPurpose, EnrollmentForm, EnrollmentKind, IdempotencyKey, MemberId, Role};
-use canopy_server::auth::TotpSecret;
+use canopy_core::{IdempotencyKey, Role};
 use canopy_server::config::Config;
 use canopy_server::demo::{self, DemoCompany, DemoFiles};
 use canopy_server::server::{self, RunningServer};
 use canopy_server::storage;
 use canopy_store::{CacheKey, CommandKind, Store};
 use canopy_sync::ServerClient;
-use data_encoding::{BASE32_NOPAD, BASE64};
-use ring::signature::{Ed25519KeyPair, KeyPair};
+use common::{enrollment_form, sign_in};
 use rusqlite::params;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -121,50 +123,6 @@ async fn serve(b: &Bench, name: &str) -> (RunningServer, Provisioning, Config) {
     let url = format!("https://localhost:{}", running.addr.port());
     let provisioning = demo::write_provisioning(&b.files, &url).unwrap();
     (running, provisioning, config)
-}
-
-async fn sign_in(p: &Provisioning, account: &DemoAccount) -> String {
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(canopy_sync::tls::client_config(p).unwrap())
-        .build()
-        .unwrap();
-    let post = |path: &str, body: Value| {
-        http.post(format!("{}{path}", p.server_url))
-            .json(&body)
-            .send()
-    };
-    let first: Value = post(
-        "/v1/auth/sign-in",
-        json!({"email": account.email, "password": account.password}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let secret =
-        TotpSecret::from_bytes(&BASE32_NOPAD.decode(account.totp_secret.as_bytes()).unwrap())
-            .unwrap();
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
-    let key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-    let second: Value = post(
-        "/v1/auth/mfa",
-        json!({
-            "mfa_token": first["mfa_token"],
-            "code": secret.code_at(now),
-            "device": {"name": "Bench", "public_key": BASE64.encode(key.public_key().as_ref())},
-        }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    second["access_token"].as_str().unwrap().to_owned()
 }
 
 /// Removes a benchmark's copy of the database and its cache (they are large at 1M).
@@ -296,29 +254,6 @@ fn read_members(db: &str) -> Vec<PlainRow> {
     .unwrap()
 }
 
-fn enrollment(sponsor: MemberId, n: u32) -> Command {
-    Command::Enroll(Box::new(EnrollmentForm {
-        kind: EnrollmentKind::Distributor,
-        sponsor: Some(sponsor),
-        legal_name: "Ana Lima".into(),
-        display_name: String::new(),
-        email: format!("bench.{n}@example.pt"),
-        phone: String::new(),
-        date_of_birth: "1990-04-25".into(),
-        address_line1: "Rua Augusta 1".into(),
-        address_line2: String::new(),
-        city: "Lisboa".into(),
-        region: String::new(),
-        postal_code: String::new(),
-        country: "PT".into(),
-        tax_id: String::new(),
-        consent_version: "2026-01".into(),
-        consent_purposes: vec![ConsentPurpose::Terms, ConsentPurpose::PrivacyNotice],
-        consent_given_at: OffsetDateTime::now_utc(),
-        consent_given_offline: true,
-    }))
-}
-
 /// The manager's team on a device, their 1,000 offline enrollments queued.
 async fn manager_with_outbox(
     b: &Bench,
@@ -345,7 +280,9 @@ async fn manager_with_outbox(
     for n in 0..1_000u32 {
         let mut bytes = [0u8; 16];
         bytes[..4].copy_from_slice(&n.to_be_bytes());
-        let payload = serde_json::to_string(&enrollment(me, n)).unwrap();
+        let payload =
+            serde_json::to_string(&Command::Enroll(Box::new(enrollment_form(me.get(), n))))
+                .unwrap();
         cache
             .enqueue(
                 &IdempotencyKey::from_random_bytes(bytes),

@@ -11,36 +11,11 @@ use std::ops::ControlFlow;
 use canopy_core::sync::push::{
     Command, ContactForm, NoteForm, Outcome, PushCommand, PushRequest, PushResponse,
 };
-use canopy_core::{
-    ConsentPurpose, EnrollmentForm, EnrollmentKind, IdempotencyKey, MemberId, Period, Role,
-};
+use canopy_core::{IdempotencyKey, MemberId, Period, Role};
 use canopy_store::{CommandKind, OutboxState};
 use canopy_sync::ServerClient;
-use common::{NOW, account, company, fresh_store, serve, sign_in};
+use common::{NOW, account, company, enrollment_form, fresh_store, serve, sign_in};
 use time::OffsetDateTime;
-
-fn form(sponsor: i64, n: u32) -> EnrollmentForm {
-    EnrollmentForm {
-        kind: EnrollmentKind::Distributor,
-        sponsor: Some(MemberId::new(sponsor)),
-        legal_name: "Ana Lima".into(),
-        display_name: String::new(),
-        email: format!("ana.lima.{n}@example.pt"),
-        phone: String::new(),
-        date_of_birth: "1990-04-25".into(),
-        address_line1: "Rua Augusta 1".into(),
-        address_line2: String::new(),
-        city: "Lisboa".into(),
-        region: String::new(),
-        postal_code: String::new(),
-        country: "PT".into(),
-        tax_id: String::new(),
-        consent_version: "2026-01".into(),
-        consent_purposes: vec![ConsentPurpose::Terms, ConsentPurpose::PrivacyNotice],
-        consent_given_at: OffsetDateTime::now_utc(),
-        consent_given_offline: true,
-    }
-}
 
 fn key(n: u32) -> IdempotencyKey {
     let mut bytes = [0u8; 16];
@@ -76,15 +51,17 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
     // the server will refuse.
     let now = OffsetDateTime::now_utc();
     for n in 0..1_000 {
-        let payload = serde_json::to_string(&Command::Enroll(Box::new(form(me.get(), n)))).unwrap();
+        let payload =
+            serde_json::to_string(&Command::Enroll(Box::new(enrollment_form(me.get(), n))))
+                .unwrap();
         store
             .enqueue(&key(n), CommandKind::Enroll, &payload, now)
             .unwrap();
     }
-    let mut outside = form(1, 5_000);
+    let mut outside = enrollment_form(1, 5_000);
     outside.email = "someone.else@example.pt".into();
-    let duplicate = form(me.get(), 7); // the same email as enrollment 7
-    let mut no_consent = form(me.get(), 5_001);
+    let duplicate = enrollment_form(me.get(), 7); // the same email as enrollment 7
+    let mut no_consent = enrollment_form(me.get(), 5_001);
     no_consent.consent_purposes.clear();
     for (n, f) in [(5_000, outside), (5_001, duplicate), (5_002, no_consent)] {
         let payload = serde_json::to_string(&Command::Enroll(Box::new(f))).unwrap();
@@ -167,7 +144,7 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
         commands: (0..5)
             .map(|n| PushCommand {
                 key: key(n),
-                command: Command::Enroll(Box::new(form(me.get(), n))),
+                command: Command::Enroll(Box::new(enrollment_form(me.get(), n))),
             })
             .collect(),
     };

@@ -331,13 +331,7 @@ pub async fn push(
                 // Not recorded: the device asks again.
                 Err(later @ Outcome::RetryLater { .. }) => answers[i] = Some(later),
                 Err(rejected) => {
-                    answers[i] = Some(
-                        state
-                            .storage
-                            .record_outcome(grant.account, key.as_str(), &rejected, now)
-                            .await
-                            .unwrap_or_else(|err| retry_later(&err)),
-                    );
+                    answers[i] = Some(answer(&state, &grant, key.as_str(), rejected, now).await);
                 }
             },
             Command::AddNote(form) => {
@@ -423,8 +417,8 @@ async fn add_note(
     form: &NoteForm,
     now: time::OffsetDateTime,
 ) -> Outcome {
-    let refusal = match form.text() {
-        Err(reason) => Some(reason.to_owned()),
+    let reason = match form.text() {
+        Err(reason) => reason.to_owned(),
         Ok(body) => match may_sponsor(state, grant, form.member).await {
             Ok(true) => {
                 return state
@@ -433,18 +427,11 @@ async fn add_note(
                     .await
                     .unwrap_or_else(|err| retry_later(&err));
             }
-            Ok(false) => Some("You can only keep notes on members of your downline".to_owned()),
+            Ok(false) => "You can only keep notes on members of your downline".to_owned(),
             Err(err) => return retry_later(&err),
         },
     };
-    let rejected = Outcome::Rejected {
-        reason: refusal.unwrap_or_default(),
-    };
-    state
-        .storage
-        .record_outcome(grant.account, key, &rejected, now)
-        .await
-        .unwrap_or_else(|err| retry_later(&err))
+    answer(state, grant, key, Outcome::Rejected { reason }, now).await
 }
 
 /// The caller's own contact details.
@@ -466,12 +453,24 @@ async fn update_contact(
             .update_contact(grant.account, key, me, contact, now)
             .await
             .unwrap_or_else(|err| retry_later(&err)),
-        Err(reason) => state
-            .storage
-            .record_outcome(grant.account, key, &Outcome::Rejected { reason }, now)
-            .await
-            .unwrap_or_else(|err| retry_later(&err)),
+        Err(reason) => answer(state, grant, key, Outcome::Rejected { reason }, now).await,
     }
+}
+
+/// Keeps `outcome` as the answer to the command `key` (the first answer kept wins), so a
+/// resend gets it again; if it can't be kept, the device is asked to send it again.
+async fn answer(
+    state: &AppState,
+    grant: &AccessGrant,
+    key: &str,
+    outcome: Outcome,
+    now: time::OffsetDateTime,
+) -> Outcome {
+    state
+        .storage
+        .record_outcome(grant.account, key, &outcome, now)
+        .await
+        .unwrap_or_else(|err| retry_later(&err))
 }
 
 /// Whether the caller may enroll under `sponsor`: an admin under anyone, anyone else under

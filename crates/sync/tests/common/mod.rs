@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use canopy_core::provisioning::{DemoAccount, Provisioning};
-use canopy_core::{MemberId, Role};
+use canopy_core::{ConsentPurpose, EnrollmentForm, EnrollmentKind, MemberId, Role};
 use canopy_server::auth::TotpSecret;
 use canopy_server::config::Config;
 use canopy_server::demo::{self, DemoCompany, DemoFiles};
@@ -17,6 +17,7 @@ use canopy_store::{CacheKey, Store};
 use data_encoding::{BASE32_NOPAD, BASE64};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 pub const NOW: &str = "2026-11-21T10:00:00Z";
 /// More than two pages of 5,000 for the admin.
@@ -158,4 +159,29 @@ pub fn cached_ids(store: &Store) -> BTreeSet<i64> {
 
 pub fn fresh_store(dir: &std::path::Path, name: &str) -> Store {
     Store::open(&dir.join(name), CacheKey::generate().unwrap()).unwrap()
+}
+
+/// A distributor's enrollment under `sponsor`, as a field rep types it offline; `n` makes
+/// the email unique.
+pub fn enrollment_form(sponsor: i64, n: u32) -> EnrollmentForm {
+    EnrollmentForm {
+        kind: EnrollmentKind::Distributor,
+        sponsor: Some(MemberId::new(sponsor)),
+        legal_name: "Ana Lima".into(),
+        display_name: String::new(),
+        email: format!("ana.lima.{n}@example.pt"),
+        phone: String::new(),
+        date_of_birth: "1990-04-25".into(),
+        address_line1: "Rua Augusta 1".into(),
+        address_line2: String::new(),
+        city: "Lisboa".into(),
+        region: String::new(),
+        postal_code: String::new(),
+        country: "PT".into(),
+        tax_id: String::new(),
+        consent_version: "2026-01".into(),
+        consent_purposes: vec![ConsentPurpose::Terms, ConsentPurpose::PrivacyNotice],
+        consent_given_at: OffsetDateTime::now_utc(),
+        consent_given_offline: true,
+    }
 }
