@@ -21,7 +21,9 @@ pub const READERS: usize = 2;
 /// after another and gets the big one: measured on the 1M-member cache, the P2 query mix
 /// costs 1.75x plain SQLite with 32 MiB, 0.97x with 128 MiB (and the same
 /// with 256 MiB). At most 176 MiB in all, reached only by heavy use.
-const WRITER_CACHE_KIB: i64 = 32 * 1024;
+pub(crate) const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// The writer's page cache while a bulk load builds its indexes (then back to the above).
+pub(crate) const BULK_CACHE_KIB: i64 = 256 * 1024;
 const READER_CACHE_KIB: [i64; READERS] = [128 * 1024, 16 * 1024];
 
 /// SQLite's "file is not a database": what SQLCipher answers on a wrong key.

@@ -3,12 +3,16 @@
 //! in the cache (the store's bootstrap progress), so a loop cut anywhere — the network, the
 //! app, the server — picks up at the next page.
 
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
+use canopy_core::sync::BootstrapPage;
 use canopy_core::sync::codec::{self, MAX_COMPRESSED};
 use canopy_store::Store;
 use serde_json::json;
+use tokio::runtime::RuntimeFlavor;
+use tokio::task::JoinHandle;
 
 use crate::apply::apply_page;
 use crate::client::ServerClient;
@@ -41,10 +45,32 @@ impl Progress {
 /// How often a vanished snapshot may be started over in one run before giving up.
 const MAX_RESTARTS: u32 = 2;
 
+/// A page as fetched: decoded and checked, or gone (the server lost the snapshot).
+enum Fetched {
+    Page(Box<BootstrapPage>, u64),
+    Gone,
+}
+
+/// Pages asked for while the one before them is applied: two, so the server makes one
+/// while the client decodes the other.
+const AHEAD: u64 = 2;
+
+/// A page asked for ahead.
+struct Prefetch {
+    checkpoint: String,
+    page: u64,
+    task: JoinHandle<Result<Fetched, SyncError>>,
+}
+
 impl ServerClient {
     /// Bootstraps `store` (or resumes the bootstrap under way) with the caller's scope.
     /// `progress` hears each page and may stop the loop (the app locking); what was applied
     /// stays, and the next run resumes after it.
+    ///
+    /// The next page is fetched and decoded on another task while a page is written, so
+    /// the network, the server and the cache work at the same time. On a multi-threaded
+    /// runtime the writes run in place of the task (`block_in_place`), not on a worker
+    /// other tasks wait for.
     pub async fn bootstrap(
         &self,
         store: &Store,
@@ -55,48 +81,71 @@ impl ServerClient {
         let started = Instant::now();
         let mut bytes = 0u64;
         let mut restarts = 0;
+        let mut ahead: VecDeque<Prefetch> = VecDeque::new();
         loop {
             let (checkpoint, page) = match store.bootstrap_progress()? {
                 Some(p) => (Some(p.checkpoint), p.next_page),
                 None => (None, 0),
             };
-            let response = self
-                .http()
-                .post(self.url("/v1/sync/bootstrap"))
-                .bearer_auth(access_token)
-                .json(&json!({ "checkpoint": checkpoint, "page": page }))
-                .send()
-                .await
-                .map_err(SyncError::from_request)?;
-            let status = response.status();
-            if status == reqwest::StatusCode::NOT_FOUND && checkpoint.is_some() {
-                // The server no longer has this snapshot: start a new one (the store
-                // replaces the partial one when page 0 of another checkpoint arrives).
-                restarts += 1;
-                if restarts > MAX_RESTARTS {
-                    return Err(SyncError::Restart(
-                        "the server keeps losing the snapshot".into(),
-                    ));
+            let fetched = match ahead.pop_front() {
+                Some(next)
+                    if checkpoint.as_deref() == Some(next.checkpoint.as_str())
+                        && next.page == page =>
+                {
+                    next.task
+                        .await
+                        .map_err(|e| SyncError::Protocol(format!("a page fetch failed: {e}")))??
                 }
-                store.bootstrap_abandon()?;
-                continue;
+                next => {
+                    if let Some(next) = next {
+                        next.task.abort();
+                    }
+                    cancel(&mut ahead);
+                    self.fetch_page(access_token, checkpoint.clone(), page)
+                        .await?
+                }
+            };
+            let (decoded, size) = match fetched {
+                Fetched::Page(decoded, size) => (decoded, size),
+                Fetched::Gone => {
+                    // The server no longer has this snapshot: start a new one (the store
+                    // replaces the partial one when page 0 of another checkpoint arrives).
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
+                        return Err(SyncError::Restart(
+                            "the server keeps losing the snapshot".into(),
+                        ));
+                    }
+                    store.bootstrap_abandon()?;
+                    continue;
+                }
+            };
+            bytes += size;
+            if !decoded.last {
+                // The pages after this one, up to the last (known from this page's size).
+                let per_page = decoded.rows.len().max(1) as u64;
+                let pages = decoded.rows_total.div_ceil(per_page);
+                let from = ahead.back().map_or(decoded.page + 1, |p| p.page + 1);
+                for next in from..(decoded.page + 1 + AHEAD).min(pages) {
+                    let client = self.clone();
+                    let token = access_token.to_owned();
+                    let at = decoded.checkpoint.clone();
+                    ahead.push_back(Prefetch {
+                        checkpoint: at.clone(),
+                        page: next,
+                        task: tokio::spawn(async move {
+                            client.fetch_page(&token, Some(at), next).await
+                        }),
+                    });
+                }
             }
-            if !status.is_success() {
-                return Err(SyncError::from_response(response).await);
-            }
-            if response
-                .content_length()
-                .is_some_and(|n| n > MAX_COMPRESSED as u64)
-            {
-                return Err(SyncError::Protocol(
-                    "a bootstrap page larger than allowed".into(),
-                ));
-            }
-            let body = response.bytes().await.map_err(SyncError::from_request)?;
-            bytes += body.len() as u64;
-            let decoded =
-                codec::decode_page(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
-            let applied = apply_page(store, &decoded, now_rfc3339)?;
+            let applied = match blocking(|| apply_page(store, &decoded, now_rfc3339)) {
+                Ok(applied) => applied,
+                Err(e) => {
+                    cancel(&mut ahead);
+                    return Err(e);
+                }
+            };
             let event = Progress {
                 page: decoded.page,
                 rows_done: applied.rows_done,
@@ -109,8 +158,63 @@ impl ServerClient {
                 return Ok(());
             }
             if progress(event).is_break() {
+                cancel(&mut ahead);
                 return Ok(());
             }
         }
+    }
+
+    /// Asks for one page and decodes it; a vanished snapshot is [`Fetched::Gone`].
+    async fn fetch_page(
+        &self,
+        access_token: &str,
+        checkpoint: Option<String>,
+        page: u64,
+    ) -> Result<Fetched, SyncError> {
+        let resuming = checkpoint.is_some();
+        let response = self
+            .http()
+            .post(self.url("/v1/sync/bootstrap"))
+            .bearer_auth(access_token)
+            .json(&json!({ "checkpoint": checkpoint, "page": page }))
+            .send()
+            .await
+            .map_err(SyncError::from_request)?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND && resuming {
+            return Ok(Fetched::Gone);
+        }
+        if !status.is_success() {
+            return Err(SyncError::from_response(response).await);
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_COMPRESSED as u64)
+        {
+            return Err(SyncError::Protocol(
+                "a bootstrap page larger than allowed".into(),
+            ));
+        }
+        let body = response.bytes().await.map_err(SyncError::from_request)?;
+        let decoded = codec::decode_page(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(Fetched::Page(Box::new(decoded), body.len() as u64))
+    }
+}
+
+/// Stops the fetches ahead (the loop ends, or goes another way).
+fn cancel(ahead: &mut VecDeque<Prefetch>) {
+    for next in ahead.drain(..) {
+        next.task.abort();
+    }
+}
+
+/// Runs blocking work (writing to the cache) without holding up other tasks on a
+/// multi-threaded runtime; on a current-thread runtime (tests) it simply runs.
+fn blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }

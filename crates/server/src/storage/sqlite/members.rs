@@ -95,36 +95,49 @@ pub(super) fn find_member(conn: &Connection, id: MemberId) -> Result<Option<Memb
         .optional()?)
 }
 
+/// The personal columns, in the order [`personal_from_row`] reads them.
+pub(super) const PERSONAL_COLUMNS: &str = "legal_name, email, phone, date_of_birth, \
+    address_line1, address_line2, address_city, address_region, postal_code, tax_id";
+
 pub(super) fn find_personal(conn: &Connection, id: MemberId) -> Result<Option<PersonalDetails>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT legal_name, email, phone, date_of_birth, address_line1, address_line2, \
-             address_city, address_region, postal_code, tax_id \
-         FROM member_personal WHERE member_id = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PERSONAL_COLUMNS} FROM member_personal WHERE member_id = ?1"
+    ))?;
     Ok(stmt
-        .query_row([id.get()], |row| {
-            let line1 = opt_parsed(row, 4, "address", AddressLine::parse)?;
-            let city = opt_parsed(row, 6, "city", AddressLine::parse)?;
-            let address = match (line1, city) {
-                (Some(line1), Some(city)) => Some(PostalAddress {
-                    line1,
-                    line2: opt_parsed(row, 5, "address", AddressLine::parse)?,
-                    city,
-                    region: opt_parsed(row, 7, "region", AddressLine::parse)?,
-                    postal_code: opt_parsed(row, 8, "postal code", PostalCode::parse)?,
-                }),
-                _ => None,
-            };
-            Ok(PersonalDetails {
-                legal_name: parsed(row, 0, "legal name", PersonName::parse)?,
-                email: opt_parsed(row, 1, "email", Email::parse)?,
-                phone: opt_parsed(row, 2, "phone", Phone::parse)?,
-                date_of_birth: opt_parsed(row, 3, "date of birth", parse_date)?,
-                address,
-                tax_id: opt_parsed(row, 9, "tax id", TaxId::parse)?,
-            })
-        })
-        .optional()?)
+        .query_row([id.get()], |row| personal_from_row(row, 0))
+        .optional()?
+        .flatten())
+}
+
+/// Personal details from [`PERSONAL_COLUMNS`] starting at column `at`; `None` where a LEFT
+/// JOIN found none (no legal name).
+pub(super) fn personal_from_row(
+    row: &Row<'_>,
+    at: usize,
+) -> rusqlite::Result<Option<PersonalDetails>> {
+    if row.get_ref(at)?.as_str_or_null()?.is_none() {
+        return Ok(None);
+    }
+    let line1 = opt_parsed(row, at + 4, "address", AddressLine::parse)?;
+    let city = opt_parsed(row, at + 6, "city", AddressLine::parse)?;
+    let address = match (line1, city) {
+        (Some(line1), Some(city)) => Some(PostalAddress {
+            line1,
+            line2: opt_parsed(row, at + 5, "address", AddressLine::parse)?,
+            city,
+            region: opt_parsed(row, at + 7, "region", AddressLine::parse)?,
+            postal_code: opt_parsed(row, at + 8, "postal code", PostalCode::parse)?,
+        }),
+        _ => None,
+    };
+    Ok(Some(PersonalDetails {
+        legal_name: parsed(row, at, "legal name", PersonName::parse)?,
+        email: opt_parsed(row, at + 1, "email", Email::parse)?,
+        phone: opt_parsed(row, at + 2, "phone", Phone::parse)?,
+        date_of_birth: opt_parsed(row, at + 3, "date of birth", parse_date)?,
+        address,
+        tax_id: opt_parsed(row, at + 9, "tax id", TaxId::parse)?,
+    }))
 }
 
 pub(super) fn list_enrollees(

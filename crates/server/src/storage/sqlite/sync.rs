@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::convert::{time_at, unix};
 use super::members::{self, MEMBER_COLUMNS, member_from_row};
-use crate::storage::{MemberRecord, MemberWithPersonal, Result, SnapshotRecord, StorageError};
+use crate::storage::{MemberWithPersonal, Result, SnapshotRecord, StorageError};
 
 fn snapshot_from_row(row: &Row<'_>) -> rusqlite::Result<SnapshotRecord> {
     Ok(SnapshotRecord {
@@ -88,21 +88,25 @@ pub(super) fn snapshot_members(
         .map(|c| format!("m.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
+    let personal = members::PERSONAL_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let at = MEMBER_COLUMNS.split(", ").count();
     let sql = format!(
-        "SELECT {columns} FROM sync_snapshot_members s JOIN members m ON m.id = s.member_id \
+        "SELECT {columns}, {personal} FROM sync_snapshot_members s \
+         JOIN members m ON m.id = s.member_id \
+         LEFT JOIN member_personal p ON p.member_id = m.id \
          WHERE s.snapshot_id = ?1 AND s.ord >= ?2 ORDER BY s.ord LIMIT ?3"
     );
     let from = i64::try_from(from).unwrap_or(i64::MAX);
-    let rows: Vec<MemberRecord> = conn
+    Ok(conn
         .prepare_cached(&sql)?
-        .query_map(params![snapshot, from, i64::from(limit)], member_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    rows.into_iter()
-        .map(|m| {
-            let personal = members::find_personal(conn, m.id)?;
-            Ok((m, personal))
-        })
-        .collect()
+        .query_map(params![snapshot, from, i64::from(limit)], |row| {
+            Ok((member_from_row(row)?, members::personal_from_row(row, at)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 pub(super) fn move_member(
