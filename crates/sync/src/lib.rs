@@ -7,6 +7,7 @@ pub mod changes;
 pub mod client;
 pub mod error;
 pub mod push;
+pub mod runner;
 pub mod schedule;
 pub mod tls;
 

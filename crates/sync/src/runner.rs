@@ -1,0 +1,1 @@
+//! The task that runs the sync schedule for one unlocked cache (being written).
