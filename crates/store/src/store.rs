@@ -68,6 +68,18 @@ impl Store {
         self.db.write(tree::rebuild)
     }
 
+    /// The checksum of the cached scope, to compare with the server's
+    /// (`canopy_core::sync::scope_checksum`).
+    pub fn scope_checksum(&self) -> Result<String, StoreError> {
+        self.db.read(|conn| {
+            let pairs: Vec<(i64, Option<i64>)> = conn
+                .prepare_cached("SELECT id, sponsor_id FROM members")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(canopy_core::sync::scope_checksum(pairs))
+        })
+    }
+
     /// Where the sync stands (all `None` before the first bootstrap).
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
         self.db.read(|conn| {

@@ -21,6 +21,30 @@ impl ServerClient {
         access_token: &str,
         now_rfc3339: &str,
     ) -> Result<u64, SyncError> {
+        self.pull(store, access_token, now_rfc3339, false).await
+    }
+
+    /// [`pull_changes`](Self::pull_changes), then compares the cache with the server's
+    /// checksum of the scope at the new cursor. A difference is [`SyncError::Restart`]
+    /// (the cache drifted, or the scope changed with the user's role: bootstrap again); a
+    /// match is recorded in the sync state. The server reads the whole scope for it, so
+    /// the app verifies at unlock and now and then, not on every sync.
+    pub async fn pull_and_verify(
+        &self,
+        store: &Store,
+        access_token: &str,
+        now_rfc3339: &str,
+    ) -> Result<u64, SyncError> {
+        self.pull(store, access_token, now_rfc3339, true).await
+    }
+
+    async fn pull(
+        &self,
+        store: &Store,
+        access_token: &str,
+        now_rfc3339: &str,
+        verify: bool,
+    ) -> Result<u64, SyncError> {
         let mut applied = 0u64;
         for _ in 0..MAX_BATCHES {
             let cursor = store.sync_state()?.cursor.ok_or_else(|| {
@@ -30,7 +54,7 @@ impl ServerClient {
                 .http()
                 .post(self.url("/v1/sync/changes"))
                 .bearer_auth(access_token)
-                .json(&json!({ "cursor": cursor }))
+                .json(&json!({ "cursor": cursor, "verify": verify }))
                 .send()
                 .await
                 .map_err(SyncError::from_request)?;
@@ -57,6 +81,20 @@ impl ServerClient {
             applied += batch.ops.len() as u64;
             apply_delta(store, &batch, now_rfc3339)?;
             if !batch.more {
+                if let Some(theirs) = &batch.checksum {
+                    let ours = store.scope_checksum()?;
+                    if &ours != theirs {
+                        tracing::warn!(%ours, %theirs, "the cache's scope drifted from the server's");
+                        return Err(SyncError::Restart(
+                            "the cache no longer matches what the server holds for you: \
+                             loading it again"
+                                .into(),
+                        ));
+                    }
+                    let mut state = store.sync_state()?;
+                    state.checksum = Some(ours);
+                    store.write(|w| w.set_sync_state(&state))?;
+                }
                 break;
             }
         }

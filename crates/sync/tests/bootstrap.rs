@@ -295,3 +295,104 @@ async fn a_revoked_device_is_told_so_and_its_cache_is_wiped() {
     assert!(!vault.db_path().exists());
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verification_catches_a_drifted_cache_and_a_scope_shrunk_by_a_role_change() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let client = ServerClient::new(&p).unwrap();
+
+    // A healthy cache verifies, and the match is recorded.
+    let token = sign_in(&p, account(&c, Role::Manager)).await;
+    let store = fresh_store(c.dir.path(), "manager.db");
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    client.pull_and_verify(&store, &token, NOW).await.unwrap();
+    let verified = store.sync_state().unwrap().checksum.unwrap();
+    assert_eq!(verified, store.scope_checksum().unwrap());
+
+    // A member lost behind the app's back: the next verification says bootstrap again,
+    // and the bootstrap brings the cache back to the server's scope.
+    let manager = c
+        .storage
+        .find_account_by_email(&account(&c, Role::Manager).email)
+        .await
+        .unwrap()
+        .unwrap()
+        .member
+        .unwrap();
+    let scope = scope_of(&*c.storage, Some(manager)).await;
+    let lost = *scope.iter().next_back().unwrap();
+    store
+        .write(|w| w.remove_member(MemberId::new(lost)))
+        .unwrap();
+    let err = client
+        .pull_and_verify(&store, &token, NOW)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, canopy_sync::SyncError::Restart(_)), "{err}");
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    assert_eq!(cached_ids(&store), scope);
+    client.pull_and_verify(&store, &token, NOW).await.unwrap();
+
+    // The admin's whole-company cache, then the admin demoted to distributor: no member
+    // changed, so no delta would say so, but the cursor was issued for the admin's scope,
+    // so the next sync bootstraps again, and the cache keeps only what a distributor may
+    // see (here the same members, far fewer personal fields).
+    let admin = account(&c, Role::Admin);
+    let account_id = c
+        .storage
+        .find_account_by_email(&admin.email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let token = sign_in(&p, admin).await;
+    let store = fresh_store(c.dir.path(), "admin.db");
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    let with_personal = |store: &canopy_store::Store| {
+        cached_ids(store)
+            .into_iter()
+            .filter(|&id| {
+                store
+                    .member(
+                        MemberId::new(id),
+                        canopy_core::Period::parse("2026-10").unwrap(),
+                    )
+                    .unwrap()
+                    .personal
+                    .is_some()
+            })
+            .count()
+    };
+    let before = with_personal(&store);
+    assert!(
+        before > MEMBERS / 2,
+        "an admin sees personal fields: {before}"
+    );
+    c.storage
+        .set_role(account_id, Role::Distributor)
+        .await
+        .unwrap();
+    let err = client.pull_changes(&store, &token, NOW).await.unwrap_err();
+    assert!(matches!(err, canopy_sync::SyncError::Restart(_)), "{err}");
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    let after = with_personal(&store);
+    assert!(
+        after < before / 10,
+        "a distributor sees far fewer: {after} of {before}"
+    );
+    client.pull_and_verify(&store, &token, NOW).await.unwrap();
+    running.shutdown().await.unwrap();
+}

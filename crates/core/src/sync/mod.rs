@@ -99,6 +99,32 @@ pub struct DeltaBatch {
     pub checksum: Option<String>,
 }
 
+/// The checksum of a scope: which members it holds and under whom each sits, as
+/// `v1:<count>:<digest>`. The server sends it with the last delta batch when asked, the
+/// client computes it over its cache after applying that batch, and a difference (a missed
+/// removal, a role change that shrank the scope, a cache edited behind the app's back)
+/// means the cache has drifted: bootstrap again. The digest is a wrapping sum of a 64-bit
+/// mix of each `(member, sponsor)` pair, so the order rows are read in doesn't matter and
+/// both sides fold rows in one pass without sorting. Not a defence against an attacker
+/// (the cache is encrypted and the server authoritative), a detector of accidents.
+pub fn scope_checksum(members: impl IntoIterator<Item = (i64, Option<i64>)>) -> String {
+    let (mut count, mut digest) = (0u64, 0u64);
+    for (id, sponsor) in members {
+        count += 1;
+        let sponsor = sponsor.map_or(u64::MAX, |s| s as u64);
+        digest = digest.wrapping_add(mix(mix(id as u64) ^ sponsor));
+    }
+    format!("v1:{count}:{digest:016x}")
+}
+
+/// SplitMix64's finaliser: every input bit flips about half of the output bits.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Why a message from the server is refused (the cache is left untouched).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MessageError {
@@ -141,5 +167,30 @@ impl DeltaBatch {
         }
         check_token(&self.from)?;
         check_token(&self.to)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_checksum_ignores_order_and_sees_any_difference() {
+        let scope = [(1, None), (2, Some(1)), (3, Some(1)), (4, Some(2))];
+        let sum = scope_checksum(scope);
+        assert!(sum.starts_with("v1:4:"), "{sum}");
+        let mut reversed = scope;
+        reversed.reverse();
+        assert_eq!(scope_checksum(reversed), sum, "order doesn't matter");
+        assert_ne!(
+            scope_checksum(scope[..3].iter().copied()),
+            sum,
+            "one missing"
+        );
+        let moved = [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(2))];
+        assert_ne!(scope_checksum(moved), sum, "one moved");
+        let swapped = [(1, None), (2, Some(1)), (3, Some(1)), (5, Some(2))];
+        assert_ne!(scope_checksum(swapped), sum, "another member, same count");
+        assert_eq!(scope_checksum([]), "v1:0:0000000000000000");
     }
 }

@@ -11,7 +11,9 @@
 //! `POST /v1/sync/changes`: what changed since a cursor, from the change log: a changed
 //! member in the caller's scope now is sent whole (minimised), one outside it as a removal,
 //! so a member moved out of a team, or a team moved away, vanishes from the caches of
-//! those who may no longer see it.
+//! those who may no longer see it. Asked to `verify`, the last batch carries the checksum
+//! of the caller's scope at its cursor; a cache that differs bootstraps again (this is how
+//! a role change that shrinks the scope reaches the cache).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -39,6 +41,26 @@ pub const PAGE_ROWS: u32 = 5_000;
 pub const CONTENT_TYPE: &str = "application/vnd.canopy.sync";
 /// The checkpoint of a scope with nobody in it (an account not linked to a member).
 const EMPTY: &str = "empty";
+
+/// What a device's checkpoints and cursors were issued for: the role and the member whose
+/// scope the cache holds. Every token carries it (`s12.manager-345`), and a token whose tag
+/// is not the caller's now is unknown, so a role change (which changes what the user may
+/// see, even when no member changed) makes the cache bootstrap again at its next sync.
+/// Tokens are opaque to the client; the server never reads the scope from them, only
+/// compares.
+fn scope_tag(grant: &AccessGrant) -> String {
+    format!(
+        "{}-{}",
+        grant.role.key(),
+        grant.member.map_or(0, canopy_core::MemberId::get)
+    )
+}
+
+/// `token` without its scope tag, if the tag is the caller's.
+fn untagged<'t>(token: &'t str, grant: &AccessGrant) -> Option<&'t str> {
+    let (base, tag) = token.rsplit_once('.')?;
+    (tag == scope_tag(grant)).then_some(base)
+}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,7 +91,7 @@ pub async fn bootstrap(
     let scope_root = match (grant.role, grant.member) {
         (canopy_core::Role::Admin, _) => None,
         (_, Some(member)) => Some(member),
-        (_, None) => return respond(&empty_page()),
+        (_, None) => return respond(&empty_page(&grant)),
     };
     let snapshot = match &req.checkpoint {
         None if req.page == 0 => {
@@ -97,7 +119,7 @@ pub async fn bootstrap(
         .collect();
     let page = BootstrapPage {
         protocol: PROTOCOL,
-        checkpoint: format!("s{}", snapshot.id),
+        checkpoint: format!("s{}.{}", snapshot.id, scope_tag(&grant)),
         page: req.page,
         rows_total: snapshot.rows_total,
         last: from + rows.len() as u64 >= snapshot.rows_total,
@@ -106,10 +128,10 @@ pub async fn bootstrap(
     respond(&page)
 }
 
-fn empty_page() -> BootstrapPage {
+fn empty_page(grant: &AccessGrant) -> BootstrapPage {
     BootstrapPage {
         protocol: PROTOCOL,
-        checkpoint: EMPTY.into(),
+        checkpoint: format!("{EMPTY}.{}", scope_tag(grant)),
         page: 0,
         rows_total: 0,
         last: true,
@@ -124,8 +146,8 @@ async fn find_snapshot(
     token: &str,
 ) -> Result<SnapshotRecord, ApiError> {
     let gone = || ApiError::not_found("This bootstrap is no longer available: start again");
-    let id: i64 = token
-        .strip_prefix('s')
+    let id: i64 = untagged(token, grant)
+        .and_then(|t| t.strip_prefix('s'))
         .and_then(|n| n.parse().ok())
         .ok_or_else(gone)?;
     let snapshot = state.storage.find_snapshot(id).await?.ok_or_else(gone)?;
@@ -181,6 +203,10 @@ pub const CHANGES_PER_BATCH: u32 = 1_000;
 pub struct ChangesRequest {
     /// The cache's cursor: the checkpoint after a bootstrap, then each batch's `to`.
     pub cursor: String,
+    /// Send the scope's checksum with the last batch, for the client to compare with its
+    /// cache (it costs a read of the whole scope, so clients ask now and then).
+    #[serde(default)]
+    pub verify: bool,
 }
 
 /// The changes to the caller's scope since a cursor.
@@ -197,14 +223,17 @@ pub async fn changes(
     Authenticated(grant): Authenticated,
     ApiJson(req): ApiJson<ChangesRequest>,
 ) -> Result<Response, ApiError> {
-    let after = match req.cursor.as_str() {
+    let unknown = || ApiError::not_found("Unknown sync cursor: bootstrap again");
+    let after = match untagged(&req.cursor, &grant).ok_or_else(unknown)? {
         EMPTY => 0,
-        token if token.starts_with('s') => find_snapshot(&state, &grant, token).await?.change_seq,
-        token => token
+        base if base.starts_with('s') => {
+            find_snapshot(&state, &grant, &req.cursor).await?.change_seq
+        }
+        base => base
             .strip_prefix('c')
             .and_then(|n| n.parse::<i64>().ok())
             .filter(|n| *n >= 0)
-            .ok_or_else(|| ApiError::not_found("Unknown sync cursor: bootstrap again"))?,
+            .ok_or_else(unknown)?,
     };
     let changed = state
         .storage
@@ -237,13 +266,32 @@ pub async fn changes(
             None => DeltaOp::RemoveMember(id),
         })
         .collect();
+    let more = changed.len() == CHANGES_PER_BATCH as usize;
+    let checksum = if req.verify && !more {
+        let root = match (grant.role, grant.member) {
+            (canopy_core::Role::Admin, _) => Some(None),
+            (_, Some(me)) => Some(Some(me)),
+            (_, None) => None,
+        };
+        match root {
+            Some(root) => {
+                let (at, checksum) = state.storage.scope_checksum(root).await?;
+                // A change since the batch was read: no checksum this time (it would
+                // describe a scope the batch doesn't bring the cache to).
+                (at == to).then_some(checksum)
+            }
+            None => Some(canopy_core::sync::scope_checksum([])),
+        }
+    } else {
+        None
+    };
     let batch = DeltaBatch {
         protocol: PROTOCOL,
         from: req.cursor.clone(),
-        to: format!("c{to}"),
+        to: format!("c{to}.{}", scope_tag(&grant)),
         ops,
-        more: changed.len() == CHANGES_PER_BATCH as usize,
-        checksum: None,
+        more,
+        checksum,
     };
     let body = codec::encode_delta(&batch)
         .map_err(|e| ApiError::Internal(format!("encoding a delta batch: {e}")))?;

@@ -300,6 +300,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<u64>;
     /// Changed members after log position `after`, oldest first, at most `limit`.
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>>;
+    /// The change-log position now and the checksum of the scope under `root` (everyone
+    /// when `None`) at that position (`canopy_core::sync::scope_checksum`), read together.
+    async fn scope_checksum(&self, root: Option<MemberId>) -> Result<(i64, String)>;
     /// For a delta: each member of `ids` as it is now, if it still exists and is `root` or
     /// in `root`'s sponsor downline (any member when `root` is `None`), with its personal
     /// details; `None` for the others. One read for the whole batch.

@@ -571,6 +571,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn scope_checksum(&self, root: Option<MemberId>) -> Result<(i64, String)> {
+        self.read(move |tx| sync::scope_checksum(tx, root)).await
+    }
+
     async fn members_in_scope(
         &self,
         ids: Vec<MemberId>,

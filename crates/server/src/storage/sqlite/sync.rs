@@ -154,6 +154,29 @@ pub(super) fn changes_since(
     Ok(rows)
 }
 
+pub(super) fn scope_checksum(conn: &Connection, root: Option<MemberId>) -> Result<(i64, String)> {
+    let seq: i64 = conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM member_changes")?
+        .query_row([], |r| r.get(0))?;
+    // The same scope as a snapshot's listing (`create_snapshot`).
+    let pairs: Vec<(i64, Option<i64>)> = match root {
+        None => conn
+            .prepare_cached("SELECT id, sponsor_id FROM members")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?,
+        Some(root) => conn
+            .prepare_cached(
+                "WITH RECURSIVE down(id) AS ( \
+                     SELECT id FROM members WHERE id = ?1 \
+                     UNION SELECT m.id FROM members m JOIN down ON m.sponsor_id = down.id) \
+                 SELECT m.id, m.sponsor_id FROM down JOIN members m ON m.id = down.id",
+            )?
+            .query_map([root.get()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    Ok((seq, canopy_core::sync::scope_checksum(pairs)))
+}
+
 pub(super) fn members_in_scope(
     conn: &Connection,
     ids: &[MemberId],
