@@ -55,11 +55,18 @@ enum Fetched {
 /// while the client decodes the other.
 const AHEAD: u64 = 2;
 
-/// A page asked for ahead.
+/// A page asked for ahead; dropped unused (the loop ended, failed or was itself dropped
+/// by a lock), its fetch is stopped.
 struct Prefetch {
     checkpoint: String,
     page: u64,
     task: JoinHandle<Result<Fetched, SyncError>>,
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl ServerClient {
@@ -88,19 +95,18 @@ impl ServerClient {
                 None => (None, 0),
             };
             let fetched = match ahead.pop_front() {
-                Some(next)
+                Some(mut next)
                     if checkpoint.as_deref() == Some(next.checkpoint.as_str())
                         && next.page == page =>
                 {
-                    next.task
+                    (&mut next.task)
                         .await
                         .map_err(|e| SyncError::Protocol(format!("a page fetch failed: {e}")))??
                 }
-                next => {
-                    if let Some(next) = next {
-                        next.task.abort();
-                    }
-                    cancel(&mut ahead);
+                _ => {
+                    // Not the page the store expects (a restart): what was fetched ahead
+                    // is dropped, and so stopped.
+                    ahead.clear();
                     self.fetch_page(access_token, checkpoint.clone(), page)
                         .await?
                 }
@@ -139,13 +145,8 @@ impl ServerClient {
                     });
                 }
             }
-            let applied = match blocking(|| apply_page(store, &decoded, now_rfc3339)) {
-                Ok(applied) => applied,
-                Err(e) => {
-                    cancel(&mut ahead);
-                    return Err(e);
-                }
-            };
+            // An error or a stop returns, which drops (and so stops) the fetches ahead.
+            let applied = blocking(|| apply_page(store, &decoded, now_rfc3339))?;
             let event = Progress {
                 page: decoded.page,
                 rows_done: applied.rows_done,
@@ -158,7 +159,6 @@ impl ServerClient {
                 return Ok(());
             }
             if progress(event).is_break() {
-                cancel(&mut ahead);
                 return Ok(());
             }
         }
@@ -198,13 +198,6 @@ impl ServerClient {
         let body = response.bytes().await.map_err(SyncError::from_request)?;
         let decoded = codec::decode_page(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
         Ok(Fetched::Page(Box::new(decoded), body.len() as u64))
-    }
-}
-
-/// Stops the fetches ahead (the loop ends, or goes another way).
-fn cancel(ahead: &mut VecDeque<Prefetch>) {
-    for next in ahead.drain(..) {
-        next.task.abort();
     }
 }
 

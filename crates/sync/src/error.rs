@@ -57,7 +57,9 @@ impl SyncError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SyncError::Unreachable(_) => true,
+            // Also a restart the loop couldn't finish (the server kept losing the
+            // snapshot): the next attempt starts afresh.
+            SyncError::Unreachable(_) | SyncError::Restart(_) => true,
             SyncError::Server { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
