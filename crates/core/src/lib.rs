@@ -39,7 +39,7 @@ pub use ids::{
 };
 pub use member::{Member, MemberStatus, PersonalDetails, Placement, Position, PostalAddress};
 pub use money::{BasisPoints, Currency, CurrencyError, Money, MoneyError, ParseMoneyError};
-pub use order::{Order, OrderLine, OrderStatus, Sku, SkuError};
+pub use order::{Order, OrderLine, OrderStatus, Product, Sku, SkuError};
 pub use period::{Period, PeriodError};
 pub use rank::{Rank, RankLadder, RankLadderError, RankLevel};
 pub use role::{Role, RoleError};

@@ -44,6 +44,24 @@ impl Sku {
 validated_string!(Sku, SkuError);
 
 /// Where an order is in its life.
+/// A product of the company's catalogue, as the order form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: Sku,
+    /// As the company names it (1 to [`Product::MAX_NAME`] characters).
+    pub name: String,
+    /// The price of one, in the catalogue's currency.
+    pub price: Money,
+    /// The volume one carries.
+    pub pv: Pv,
+    /// No longer sold: kept so past orders still show its name, never offered.
+    pub active: bool,
+}
+
+impl Product {
+    pub const MAX_NAME: usize = 120;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {

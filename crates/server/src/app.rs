@@ -22,6 +22,8 @@ pub struct AppState {
     pub hasher: Arc<PasswordHasher>,
     pub rng: Arc<SystemRandom>,
     pub clock: Clock,
+    /// The largest total of one order pushed from a device (`limits.max_order_minor`).
+    pub max_order_minor: i64,
     /// Keys the hash of a typed email (sign-in history, throttling of unknown addresses),
     /// so the database never holds an address nobody registered.
     email_key: Arc<hmac::Key>,
@@ -42,6 +44,7 @@ impl AppState {
             hasher: Arc::new(PasswordHasher::new(HashParams::MINIMUM)?),
             rng: Arc::new(SystemRandom::new()),
             clock,
+            max_order_minor: crate::config::Limits::default_max_order_minor(),
             email_key: Arc::new(hmac::Key::new(hmac::HMAC_SHA256, email_secret)),
         })
     }

@@ -56,11 +56,20 @@ pub struct Limits {
     /// Largest request body accepted, in bytes (default 1 MiB).
     #[serde(default = "Limits::default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// The largest total one order may come to, in minor units of the catalogue's currency
+    /// (default 500000: 5,000.00). A bigger order pushed from a device is refused with the
+    /// figures, for the person to split or to order through the company.
+    #[serde(default = "Limits::default_max_order_minor")]
+    pub max_order_minor: i64,
 }
 
 impl Limits {
     const fn default_max_body_bytes() -> usize {
         1024 * 1024
+    }
+
+    pub const fn default_max_order_minor() -> i64 {
+        500_000
     }
 }
 
@@ -68,6 +77,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: Self::default_max_body_bytes(),
+            max_order_minor: Self::default_max_order_minor(),
         }
     }
 }
@@ -166,6 +176,12 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "limits.max_body_bytes must be between {MIN_BODY} and {MAX_BODY}, not {}",
                 self.limits.max_body_bytes
+            )));
+        }
+        if self.limits.max_order_minor <= 0 {
+            return Err(ConfigError::Invalid(format!(
+                "limits.max_order_minor must be above 0, not {}",
+                self.limits.max_order_minor
             )));
         }
         if self.database.url.trim().is_empty() {

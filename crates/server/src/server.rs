@@ -72,7 +72,9 @@ pub async fn state_for(config: &Config, clock: Clock) -> Result<AppState, ServeE
     let storage = storage::open(&config.database.url).await?;
     let keys = secrets::totp_sealing_keys(&config.secrets)?;
     let secret = email_secret(&config.secrets.totp_key_file)?;
-    Ok(AppState::new(storage, keys, secret.as_ref(), clock)?)
+    let mut state = AppState::new(storage, keys, secret.as_ref(), clock)?;
+    state.max_order_minor = config.limits.max_order_minor;
+    Ok(state)
 }
 
 /// A key for hashing typed emails, derived (HMAC-SHA256 with a fixed label) from the TOTP

@@ -34,6 +34,7 @@ const SNAPSHOT_TABLES: &[&str] = &[
     "customers",
     "alerts",
     "member_search",
+    "products",
 ];
 
 /// The `meta` key holding the dropped indexes' SQL while a load runs.

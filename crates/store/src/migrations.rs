@@ -21,6 +21,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "sync_outbox",
         include_str!("../migrations/0004_sync_outbox.sql"),
     ),
+    (
+        "catalogue",
+        include_str!("../migrations/0005_catalogue.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

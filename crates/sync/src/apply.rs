@@ -77,6 +77,7 @@ fn put_other(w: &Writer<'_>, row: &Row) -> Result<(), canopy_store::StoreError> 
             s.total,
         ),
         Row::Order(o) => w.put_order(o),
+        Row::Product(p) => w.put_product(p),
     }
 }
 

@@ -9,7 +9,8 @@ mod common;
 use std::ops::ControlFlow;
 
 use canopy_core::sync::push::{
-    Command, ContactForm, NoteForm, Outcome, PushCommand, PushRequest, PushResponse,
+    Command, ContactForm, NoteForm, OrderForm, OrderFormLine, Outcome, PushCommand, PushRequest,
+    PushResponse,
 };
 use canopy_core::{IdempotencyKey, MemberId, Period, Role};
 use canopy_store::{CommandKind, OutboxState};
@@ -200,8 +201,10 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
 
     // The next delta brings them into the rep's cache, under the rep, with the rep's new
     // contact details.
+    // 1,000 new members and the rep, whose own orders come along (their member changed).
+    let own_orders = c.storage.orders_of(me).await.unwrap().len() as u64;
     let changes = client.pull_changes(&store, &token, NOW).await.unwrap();
-    assert_eq!(changes, 1_001);
+    assert_eq!(changes, 1_001 + own_orders);
     let own = store.member(me, period).unwrap().personal.unwrap();
     assert_eq!(own.email.as_deref(), Some("rep.new@example.pt"));
     assert_eq!(own.phone.as_deref(), Some("+351912345678"));
@@ -209,5 +212,125 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
         store.subtree(me, period).unwrap().team_size,
         team_before + 1_000
     );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_orders_are_priced_by_the_server_placed_once_and_refused_with_reasons() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let client = ServerClient::new(&p).unwrap();
+    let demo = account(&c, Role::Distributor);
+    let token = sign_in(&p, demo).await;
+    let find = |email: String| {
+        let storage = c.storage.clone();
+        async move {
+            storage
+                .find_account_by_email(&email)
+                .await
+                .unwrap()
+                .unwrap()
+                .member
+                .unwrap()
+        }
+    };
+    let me = find(demo.email.clone()).await;
+    let upline = find(account(&c, Role::Manager).email.clone()).await;
+    let store = fresh_store(c.dir.path(), "orders.db");
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    // The catalogue came with the bootstrap: the order form works offline.
+    let catalogue = store.products().unwrap();
+    assert_eq!(catalogue.len(), 10);
+    assert!(catalogue.iter().any(|p| p.sku.as_str() == "VIT-100"));
+    let orders_before = c.storage.orders_of(me).await.unwrap().len();
+
+    let order = |member: MemberId, lines: &[(&str, u32)]| {
+        Command::PlaceOrder(OrderForm {
+            member,
+            lines: lines
+                .iter()
+                .map(|&(sku, quantity)| OrderFormLine {
+                    sku: sku.into(),
+                    quantity,
+                })
+                .collect(),
+        })
+    };
+    let commands = [
+        order(me, &[("VIT-100", 2), ("tea-green", 1)]),
+        order(me, &[("STARTER-KIT", 99)]),
+        order(me, &[("NOPE-1", 1)]),
+        order(upline, &[("VIT-100", 1)]),
+        order(me, &[("VIT-100", 1), ("VIT-100", 2)]),
+    ];
+    let now = OffsetDateTime::now_utc();
+    for (n, command) in commands.iter().enumerate() {
+        let payload = serde_json::to_string(command).unwrap();
+        store
+            .enqueue(&key(n as u32), CommandKind::PlaceOrder, &payload, now)
+            .unwrap();
+    }
+    let summary = client.push_outbox(&store, &token, now).await.unwrap();
+    assert_eq!((summary.applied, summary.rejected), (1, 4));
+    let applied = store.outbox(Some(OutboxState::Applied)).unwrap();
+    let server_ref = applied[0].server_ref.clone().unwrap();
+    assert!(server_ref.starts_with("order:"), "{server_ref}");
+    let reasons: Vec<String> = store
+        .outbox(Some(OutboxState::Rejected))
+        .unwrap()
+        .into_iter()
+        .map(|i| i.last_error.unwrap())
+        .collect();
+    assert!(
+        reasons[0].starts_with("This order comes to ")
+            && reasons[0].contains("9,801.00")
+            && reasons[0].contains("5,000.00 limit"),
+        "{}",
+        reasons[0]
+    );
+    assert_eq!(reasons[1], "NOPE-1 is not in the catalogue");
+    assert_eq!(
+        reasons[2],
+        "You can only order for yourself or a member of your downline"
+    );
+    assert_eq!(reasons[3], "VIT-100 is listed twice");
+
+    // Sent again after a lost answer: the same answer, no second order.
+    let replay = PushRequest {
+        commands: vec![PushCommand {
+            key: key(0),
+            command: commands[0].clone(),
+        }],
+    };
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
+        .build()
+        .unwrap();
+    let answers: PushResponse = http
+        .post(format!("{}/v1/sync/push", p.server_url))
+        .bearer_auth(&token)
+        .json(&replay)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answers.results[0].outcome, Outcome::Applied { server_ref });
+    let on_server = c.storage.orders_of(me).await.unwrap();
+    assert_eq!(on_server.len(), orders_before + 1, "placed exactly once");
+
+    // The server's prices, and the order in the cache with the next delta, pending.
+    let placed = on_server.last().unwrap();
+    assert_eq!(placed.total().unwrap().minor(), 2 * 2_999 + 1_250);
+    assert_eq!(placed.total_pv().unwrap().hundredths(), 2 * 2_500 + 1_000);
+    client.pull_changes(&store, &token, NOW).await.unwrap();
+    let cached = store.orders_of(me).unwrap();
+    assert_eq!(cached.len(), orders_before + 1);
+    assert_eq!(&cached[0], placed, "newest first, as the server has it");
+    assert_eq!(placed.status, canopy_core::OrderStatus::Pending);
     running.shutdown().await.unwrap();
 }

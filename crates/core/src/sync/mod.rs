@@ -12,7 +12,7 @@ use crate::earnings::EarningsLine;
 use crate::ids::MemberId;
 use crate::member::Member;
 use crate::money::Money;
-use crate::order::Order;
+use crate::order::{Order, Product};
 use crate::period::Period;
 use crate::rank::RankLevel;
 use crate::volume::Pv;
@@ -59,6 +59,9 @@ pub enum Row {
     EarningsLine(EarningsLine),
     Statement(StatementRow),
     Order(Order),
+    /// A product of the catalogue (all of it comes with a bootstrap, and again with a
+    /// delta whenever it changed).
+    Product(Product),
 }
 
 /// One page of a bootstrap.

@@ -4,8 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::num::NonZeroU32;
+
 use crate::ids::{IdempotencyKey, MemberId};
 use crate::member::PostalAddress;
+use crate::order::Sku;
 use crate::validate::EnrollmentForm;
 use crate::validate::{AddressLine, Email, Phone, PostalCode};
 
@@ -22,6 +25,54 @@ pub enum Command {
     AddNote(NoteForm),
     /// Change the user's own email, phone or postal address.
     UpdateContact(ContactForm),
+    /// Order products of the catalogue for the user or a member of their downline.
+    PlaceOrder(OrderForm),
+}
+
+/// The most lines one order may have.
+pub const MAX_ORDER_LINES: usize = 50;
+/// The most of one product one order may hold.
+pub const MAX_QUANTITY: u32 = 99;
+
+/// An order as typed: for whom, and how many of which products. Prices and volumes are
+/// the server's (from its catalogue when it applies the order), never the form's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderForm {
+    pub member: MemberId,
+    pub lines: Vec<OrderFormLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFormLine {
+    pub sku: String,
+    pub quantity: u32,
+}
+
+impl OrderForm {
+    /// The lines checked: 1 to [`MAX_ORDER_LINES`] products, each once, 1 to
+    /// [`MAX_QUANTITY`] of each.
+    pub fn validate(&self) -> Result<Vec<(Sku, NonZeroU32)>, String> {
+        if self.lines.is_empty() {
+            return Err("An order needs at least one product".into());
+        }
+        if self.lines.len() > MAX_ORDER_LINES {
+            return Err(format!(
+                "An order holds at most {MAX_ORDER_LINES} different products"
+            ));
+        }
+        let mut checked: Vec<(Sku, NonZeroU32)> = Vec::with_capacity(self.lines.len());
+        for line in &self.lines {
+            let sku = Sku::parse(&line.sku).map_err(|e| e.to_string())?;
+            let quantity = NonZeroU32::new(line.quantity)
+                .filter(|q| q.get() <= MAX_QUANTITY)
+                .ok_or_else(|| format!("Order 1 to {MAX_QUANTITY} of {}", sku.as_str()))?;
+            if checked.iter().any(|(s, _)| *s == sku) {
+                return Err(format!("{} is listed twice", sku.as_str()));
+            }
+            checked.push((sku, quantity));
+        }
+        Ok(checked)
+    }
 }
 
 /// The user's own contact details as typed; empty optional fields are removed.
@@ -152,6 +203,39 @@ pub struct PushResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_form_is_checked_line_by_line() {
+        let form = |lines: &[(&str, u32)]| OrderForm {
+            member: MemberId::new(7),
+            lines: lines
+                .iter()
+                .map(|&(sku, quantity)| OrderFormLine {
+                    sku: sku.into(),
+                    quantity,
+                })
+                .collect(),
+        };
+        let ok = form(&[("vit-100", 2), ("TEA-GREEN", 99)])
+            .validate()
+            .unwrap();
+        assert_eq!(ok[0].0.as_str(), "VIT-100");
+        assert_eq!(ok[1].1.get(), 99);
+        let cases: [(&[(&str, u32)], &str); 5] = [
+            (&[], "at least one product"),
+            (&[("VIT-100", 0)], "Order 1 to 99 of VIT-100"),
+            (&[("VIT-100", 100)], "Order 1 to 99 of VIT-100"),
+            (&[("VIT-100", 1), ("vit-100", 2)], "VIT-100 is listed twice"),
+            (&[("no sku!", 1)], "Product codes"),
+        ];
+        for (lines, message) in cases {
+            let err = form(lines).validate().unwrap_err();
+            assert!(err.contains(message), "{lines:?}: {err}");
+        }
+        let many: Vec<(String, u32)> = (0..51).map(|i| (format!("P{i}"), 1)).collect();
+        let many: Vec<(&str, u32)> = many.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+        assert!(form(&many).validate().unwrap_err().contains("at most 50"));
+    }
 
     #[test]
     fn commands_travel_as_type_and_form() {

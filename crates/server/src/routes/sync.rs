@@ -21,8 +21,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use canopy_core::EnrollmentKind;
 use canopy_core::sync::push::{
-    Command, ContactForm, MAX_COMMANDS, NoteForm, Outcome, PushCommand, PushRequest, PushResponse,
-    PushResult,
+    Command, ContactForm, MAX_COMMANDS, NoteForm, OrderForm, Outcome, PushCommand, PushRequest,
+    PushResponse, PushResult,
 };
 use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, codec};
 use canopy_core::{Member, Rank, RankLevel};
@@ -33,7 +33,7 @@ use super::extract::{ApiJson, Authenticated};
 use super::problem::Problem;
 use crate::app::AppState;
 use crate::rbac::{self, Relation};
-use crate::storage::{AccessGrant, MemberRecord, SnapshotRecord};
+use crate::storage::{AccessGrant, MemberRecord, NewOrder, SnapshotRecord};
 
 /// Members per page: a page stays well under a megabyte compressed.
 pub const PAGE_ROWS: u32 = 5_000;
@@ -113,19 +113,49 @@ pub async fn bootstrap(
         .storage
         .snapshot_members(snapshot.id, from, PAGE_ROWS)
         .await?;
-    let rows: Vec<Row> = members
-        .into_iter()
-        .map(|(member, personal)| Row::Member(Box::new(minimised(&grant, member, personal))))
-        .collect();
+    let listed = members.len() as u64;
+    let mut rows = Vec::new();
+    if req.page == 0 {
+        // The catalogue and the user's own orders ride on the first page (a few dozen
+        // rows beside the members it holds); `rows_total` counts members.
+        rows.extend(catalogue_and_orders(&state, &grant).await?);
+    }
+    rows.extend(
+        members
+            .into_iter()
+            .map(|(member, personal)| Row::Member(Box::new(minimised(&grant, member, personal)))),
+    );
     let page = BootstrapPage {
         protocol: PROTOCOL,
         checkpoint: format!("s{}.{}", snapshot.id, scope_tag(&grant)),
         page: req.page,
         rows_total: snapshot.rows_total,
-        last: from + rows.len() as u64 >= snapshot.rows_total,
+        last: from + listed >= snapshot.rows_total,
         rows,
     };
     respond(&page)
+}
+
+/// The whole catalogue and the caller's own orders, as rows.
+async fn catalogue_and_orders(state: &AppState, grant: &AccessGrant) -> Result<Vec<Row>, ApiError> {
+    let mut rows: Vec<Row> = state
+        .storage
+        .products()
+        .await?
+        .into_iter()
+        .map(Row::Product)
+        .collect();
+    if let Some(me) = grant.member {
+        rows.extend(
+            state
+                .storage
+                .orders_of(me)
+                .await?
+                .into_iter()
+                .map(Row::Order),
+        );
+    }
+    Ok(rows)
 }
 
 fn empty_page(grant: &AccessGrant) -> BootstrapPage {
@@ -240,12 +270,14 @@ pub async fn changes(
         .changes_since(after, CHANGES_PER_BATCH)
         .await?;
     let to = changed.last().map_or(after, |(seq, _)| *seq);
+    let catalogue_changed = changed.iter().any(|(_, id)| id.is_none());
     let mut seen = std::collections::HashSet::new();
     let ids: Vec<canopy_core::MemberId> = changed
         .iter()
-        .map(|(_, id)| *id)
+        .filter_map(|(_, id)| *id)
         .filter(|id| seen.insert(*id))
         .collect();
+    let own_changed = grant.member.is_some_and(|me| seen.contains(&me));
     let found = match (grant.role, grant.member) {
         (canopy_core::Role::Admin, _) => state.storage.members_in_scope(ids.clone(), None).await?,
         (_, Some(me)) => {
@@ -256,7 +288,7 @@ pub async fn changes(
         }
         (_, None) => vec![None; ids.len()],
     };
-    let ops = ids
+    let mut ops: Vec<DeltaOp> = ids
         .into_iter()
         .zip(found)
         .map(|(id, member)| match member {
@@ -266,6 +298,15 @@ pub async fn changes(
             None => DeltaOp::RemoveMember(id),
         })
         .collect();
+    if catalogue_changed {
+        let products = state.storage.products().await?;
+        ops.extend(products.into_iter().map(|p| DeltaOp::Put(Row::Product(p))));
+    }
+    if let (true, Some(me)) = (own_changed, grant.member) {
+        // The user's own orders (an order placed from a device logs its buyer).
+        let orders = state.storage.orders_of(me).await?;
+        ops.extend(orders.into_iter().map(|o| DeltaOp::Put(Row::Order(o))));
+    }
     let more = changed.len() == CHANGES_PER_BATCH as usize;
     let checksum = if req.verify && !more {
         let root = match (grant.role, grant.member) {
@@ -388,6 +429,9 @@ pub async fn push(
             Command::UpdateContact(form) => {
                 answers[i] = Some(update_contact(&state, &grant, key.as_str(), form, now).await);
             }
+            Command::PlaceOrder(form) => {
+                answers[i] = Some(place_order(&state, &grant, key.as_str(), form, now).await);
+            }
         }
     }
     if !batch.is_empty() {
@@ -476,6 +520,38 @@ async fn add_note(
                     .unwrap_or_else(|err| retry_later(&err));
             }
             Ok(false) => "You can only keep notes on members of your downline".to_owned(),
+            Err(err) => return retry_later(&err),
+        },
+    };
+    answer(state, grant, key, Outcome::Rejected { reason }, now).await
+}
+
+/// An order for the caller or a member of their downline, priced by the catalogue.
+async fn place_order(
+    state: &AppState,
+    grant: &AccessGrant,
+    key: &str,
+    form: &OrderForm,
+    now: time::OffsetDateTime,
+) -> Outcome {
+    let reason = match form.validate() {
+        Err(reason) => reason,
+        Ok(lines) => match may_sponsor(state, grant, form.member).await {
+            Ok(true) => {
+                let order = NewOrder {
+                    account: grant.account,
+                    key: key.to_owned(),
+                    member: form.member,
+                    lines,
+                    max_total_minor: state.max_order_minor,
+                };
+                return state
+                    .storage
+                    .place_order(order, now)
+                    .await
+                    .unwrap_or_else(|err| retry_later(&err));
+            }
+            Ok(false) => "You can only order for yourself or a member of your downline".to_owned(),
             Err(err) => return retry_later(&err),
         },
     };

@@ -17,8 +17,8 @@ mod tree;
 use std::ops::Range;
 
 use canopy_core::{MemberId, MemberStatus, Order};
-use time::Date;
 use time::macros::date;
+use time::{Date, OffsetDateTime};
 
 use crate::storage::{NewMember, Storage, StorageError};
 
@@ -214,5 +214,7 @@ pub async fn insert(
         next = upcoming?;
         progress(done);
     }
+    let at = OffsetDateTime::new_utc(REFERENCE_DATE, time::Time::MIDNIGHT);
+    storage.put_products(orders::catalogue()?, at).await?;
     Ok(done)
 }

@@ -3,7 +3,9 @@
 
 use std::num::NonZeroU32;
 
-use canopy_core::{MemberStatus, Money, Order, OrderId, OrderLine, OrderStatus, Pv, Sku};
+use canopy_core::{
+    Currency, MemberStatus, Money, Order, OrderId, OrderLine, OrderStatus, Product, Pv, Sku,
+};
 use time::{Date, Month, OffsetDateTime, Time};
 
 use super::SeedError;
@@ -30,6 +32,38 @@ const CATALOGUE: [(&str, i64, i64); 10] = [
     ("BAR-BOX-12", 2_400, 1_800),
     ("STARTER-KIT", 9_900, 8_000),
 ];
+
+/// The demo catalogue's names, in [`CATALOGUE`]'s order.
+const NAMES: [&str; 10] = [
+    "Daily Vitamins (100)",
+    "Daily Vitamins Plus (200)",
+    "Protein Shake, Vanilla",
+    "Protein Shake, Chocolate",
+    "Green Tea (30 bags)",
+    "Omega-3 Softgels",
+    "Renewal Serum",
+    "Hydrating Cream",
+    "Protein Bars (box of 12)",
+    "Starter Kit",
+];
+
+/// The products the demo company sells (the order form's catalogue), in US dollars.
+pub fn catalogue() -> Result<Vec<Product>, SeedError> {
+    let usd = Currency::parse("USD").map_err(|_| SeedError::Generated("currency"))?;
+    CATALOGUE
+        .iter()
+        .zip(NAMES)
+        .map(|(&(sku, cents, pv), name)| {
+            Ok(Product {
+                sku: Sku::parse(sku).map_err(|_| SeedError::Generated("sku"))?,
+                name: name.to_owned(),
+                price: Money::new(cents, usd),
+                pv: Pv::from_hundredths(pv),
+                active: true,
+            })
+        })
+        .collect()
+}
 
 /// The first day of each period, oldest first, the last one containing `reference`.
 pub(crate) fn period_starts(reference: Date) -> Vec<Date> {

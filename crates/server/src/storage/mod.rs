@@ -20,14 +20,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use canopy_core::sync::push::{Contact, Outcome};
-use canopy_core::{AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Role};
+use canopy_core::{
+    AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Product, Role,
+};
 use time::OffsetDateTime;
 
 pub use error::{BackendError, Conflict, StorageError};
 pub use records::{
     AccessGrant, AccountRecord, AlertAudience, AlertId, AlertRecord, AlertSeverity, AlertState,
     AuditRecord, DeviceId, DeviceRecord, FailureSummary, FamilyId, IssuedToken, MemberRecord,
-    MfaRecord, NewAccount, NewAlert, NewAuditEvent, NewDevice, NewMember, NewSession,
+    MfaRecord, NewAccount, NewAlert, NewAuditEvent, NewDevice, NewMember, NewOrder, NewSession,
     RefreshRefusal, RefreshRotation, RefreshTokenRecord, RevokeReason, RotateOutcome,
     SessionRecord, SignInAttempt, SignInOutcome, SignInRecord, SnapshotRecord, TokenHash, Tree,
 };
@@ -298,8 +300,18 @@ pub trait Storage: Send + Sync + 'static {
         sponsor: MemberId,
         now: OffsetDateTime,
     ) -> Result<u64>;
-    /// Changed members after log position `after`, oldest first, at most `limit`.
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>>;
+    /// The change log after position `after`, oldest first, at most `limit`: each entry's
+    /// position and the member it is about (`None`: the catalogue changed).
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, Option<MemberId>)>>;
+    /// Adds or replaces catalogue products and logs the change for the sync.
+    async fn put_products(&self, products: Vec<Product>, now: OffsetDateTime) -> Result<()>;
+    /// The whole catalogue, withdrawn products included, by SKU.
+    async fn products(&self) -> Result<Vec<Product>>;
+    /// `member`'s own orders, oldest first.
+    async fn orders_of(&self, member: MemberId) -> Result<Vec<Order>>;
+    /// Places an order priced by the catalogue (or refuses it with a reason), logs it for
+    /// the sync, and keeps the answer under the order's key, all in one transaction.
+    async fn place_order(&self, order: NewOrder, now: OffsetDateTime) -> Result<Outcome>;
     /// The change-log position now and the checksum of the scope under `root` (everyone
     /// when `None`) at that position (`canopy_core::sync::scope_checksum`), read together.
     async fn scope_checksum(&self, root: Option<MemberId>) -> Result<(i64, String)>;

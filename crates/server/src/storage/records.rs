@@ -336,6 +336,18 @@ pub struct SignInRecord {
     pub attempt: SignInAttempt,
 }
 
+/// An order pushed from a device: for whom, which products and how many, answered under
+/// the device's idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub account: AccountId,
+    pub key: String,
+    pub member: MemberId,
+    pub lines: Vec<(canopy_core::Sku, std::num::NonZeroU32)>,
+    /// `limits.max_order_minor`, in the catalogue's currency.
+    pub max_total_minor: i64,
+}
+
 /// A member's place in the genealogy: what every viewer in scope may see. Personal
 /// fields live apart (see [`NewMember::personal`]); the rank's name comes from the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]

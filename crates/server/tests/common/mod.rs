@@ -113,6 +113,7 @@ impl Api {
         config.database.url = format!("sqlite://{}", dir.path().join("api.db").display());
         config.limits = Limits {
             max_body_bytes: 16 * 1024,
+            ..Limits::default()
         };
         let clock = Clock::manual(T0);
         let state = server::state_for(&config, clock.clone()).await.unwrap();

@@ -1,6 +1,7 @@
 //! The questions the screens ask, each a function with a typed answer: members and their
 //! details, the downline page, subtree aggregates, search, earnings and rank history.
 
+mod catalogue;
 mod downline;
 mod earnings;
 mod member;

@@ -3,13 +3,15 @@
 
 use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{
-    AccountId, Enrollment, MemberId, MemberNumber, MemberStatus, Placement, Position, RankLevel,
+    AccountId, Enrollment, MemberId, MemberNumber, MemberStatus, Money, OrderLine, Placement,
+    Position, RankLevel,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::convert::unix;
-use super::members;
+use super::{members, products};
+use crate::storage::NewOrder;
 use crate::storage::{MemberRecord, NewMember, Result, StorageError};
 
 pub(super) fn find_outcome(
@@ -271,4 +273,99 @@ pub(super) fn update_contact(
         }
     };
     record_outcome(tx, account, key, &outcome, now)
+}
+
+/// An order of catalogue products for `member`, priced by the catalogue now, refused with
+/// a reason a person can act on (an unknown or withdrawn product, a total over the limit).
+pub(super) fn place_order(
+    tx: &Connection,
+    order: &NewOrder,
+    now: OffsetDateTime,
+) -> Result<Outcome> {
+    if let Some(first) = find_outcome(tx, order.account, &order.key)? {
+        return Ok(first);
+    }
+    let outcome = match price_order(tx, order)? {
+        Err(reason) => Outcome::Rejected { reason },
+        Ok(lines) => {
+            let currency = lines[0].unit_price.currency();
+            tx.prepare_cached(
+                "INSERT INTO orders (member_id, placed_at, status, currency) \
+                 VALUES (?1, ?2, 'pending', ?3)",
+            )?
+            .execute(params![order.member.get(), unix(now), currency.as_str()])?;
+            let id = tx.last_insert_rowid();
+            let mut line_stmt = tx.prepare_cached(
+                "INSERT INTO order_lines \
+                     (order_id, line_no, sku, quantity, unit_price_minor, unit_pv_hundredths) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (line_no, line) in lines.iter().enumerate() {
+                line_stmt.execute(params![
+                    id,
+                    line_no as i64,
+                    line.sku.as_str(),
+                    i64::from(line.quantity.get()),
+                    line.unit_price.minor(),
+                    line.unit_pv.hundredths(),
+                ])?;
+            }
+            // The buyer's devices get the order with their next delta.
+            tx.prepare_cached("INSERT INTO member_changes (member_id, at) VALUES (?1, ?2)")?
+                .execute(params![order.member.get(), unix(now)])?;
+            Outcome::Applied {
+                server_ref: format!("order:{id}"),
+            }
+        }
+    };
+    record_outcome(tx, order.account, &order.key, &outcome, now)
+}
+
+/// The order's lines at the catalogue's prices, or why it can't be placed.
+fn price_order(
+    tx: &Connection,
+    order: &NewOrder,
+) -> Result<std::result::Result<Vec<OrderLine>, String>> {
+    let mut lines = Vec::with_capacity(order.lines.len());
+    for (sku, quantity) in &order.lines {
+        let Some(product) = products::find(tx, sku)? else {
+            return Ok(Err(format!("{} is not in the catalogue", sku.as_str())));
+        };
+        if !product.active {
+            return Ok(Err(format!(
+                "{} ({}) is no longer sold",
+                product.name,
+                sku.as_str()
+            )));
+        }
+        lines.push(OrderLine {
+            sku: product.sku,
+            quantity: *quantity,
+            unit_price: product.price,
+            unit_pv: product.pv,
+        });
+    }
+    let Some(first) = lines.first() else {
+        return Ok(Err("An order needs at least one product".into()));
+    };
+    let currency = first.unit_price.currency();
+    if lines.iter().any(|l| l.unit_price.currency() != currency) {
+        return Ok(Err(
+            "These products are priced in different currencies: order them separately".into(),
+        ));
+    }
+    let total = lines
+        .iter()
+        .try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.total()?));
+    let limit = Money::new(order.max_total_minor, currency);
+    match total {
+        Ok(total) if total.minor() <= limit.minor() => Ok(Ok(lines)),
+        Ok(total) => Ok(Err(format!(
+            "This order comes to {total}, over the {limit} limit for one order: \
+             split it, or order through the company"
+        ))),
+        Err(_) => Ok(Err(
+            "This order is too large to total: split it, or order through the company".into(),
+        )),
+    }
 }

@@ -242,6 +242,21 @@ pub(super) fn insert_orders(tx: &Connection, orders: &[Order]) -> Result<u64> {
     Ok(orders.len() as u64)
 }
 
+/// `member`'s own orders, oldest first.
+pub(super) fn orders_of(conn: &Connection, member: MemberId) -> Result<Vec<Order>> {
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM orders WHERE member_id = ?1 ORDER BY placed_at, id")?
+        .query_map([member.get()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut orders = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(order) = find_order(conn, OrderId::new(id))? {
+            orders.push(order);
+        }
+    }
+    Ok(orders)
+}
+
 pub(super) fn find_order(conn: &Connection, id: OrderId) -> Result<Option<Order>> {
     let head = conn
         .prepare_cached(

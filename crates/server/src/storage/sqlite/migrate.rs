@@ -62,6 +62,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "member_notes",
         sql: include_str!("migrations/0009_member_notes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "products",
+        sql: include_str!("migrations/0010_products.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

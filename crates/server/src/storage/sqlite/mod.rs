@@ -12,6 +12,7 @@ mod commands;
 mod convert;
 mod members;
 mod migrate;
+mod products;
 mod security;
 mod sessions;
 mod sync;
@@ -24,17 +25,19 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use canopy_core::sync::push::{Contact, Outcome};
-use canopy_core::{AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Role};
+use canopy_core::{
+    AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Product, Role,
+};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::{
     AccessGrant, AccountRecord, AlertId, AlertRecord, AlertState, AuditRecord, DeviceId,
     DeviceRecord, FailureSummary, FamilyId, MemberRecord, MemberWithPersonal, NewAccount, NewAlert,
-    NewAuditEvent, NewDevice, NewMember, NewSession, RefreshRotation, RefreshTokenRecord, Result,
-    RevokeReason, RotateOutcome, SessionRecord, SignInAttempt, SignInRecord, SnapshotRecord,
-    Storage, StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash, TotpPromotion,
-    Tree,
+    NewAuditEvent, NewDevice, NewMember, NewOrder, NewSession, RefreshRotation, RefreshTokenRecord,
+    Result, RevokeReason, RotateOutcome, SessionRecord, SignInAttempt, SignInRecord,
+    SnapshotRecord, Storage, StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash,
+    TotpPromotion, Tree,
 };
 
 /// How to open a database file.
@@ -566,8 +569,25 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, MemberId)>> {
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, Option<MemberId>)>> {
         self.read(move |tx| sync::changes_since(tx, after, limit))
+            .await
+    }
+
+    async fn put_products(&self, list: Vec<Product>, now: OffsetDateTime) -> Result<()> {
+        self.write(move |tx| products::put(tx, &list, now)).await
+    }
+
+    async fn products(&self) -> Result<Vec<Product>> {
+        self.read(|tx| products::all(tx)).await
+    }
+
+    async fn orders_of(&self, member: MemberId) -> Result<Vec<Order>> {
+        self.read(move |tx| members::orders_of(tx, member)).await
+    }
+
+    async fn place_order(&self, order: NewOrder, now: OffsetDateTime) -> Result<Outcome> {
+        self.write(move |tx| commands::place_order(tx, &order, now))
             .await
     }
 

@@ -142,13 +142,18 @@ pub(super) fn changes_since(
     conn: &Connection,
     after: i64,
     limit: u32,
-) -> Result<Vec<(i64, MemberId)>> {
+) -> Result<Vec<(i64, Option<MemberId>)>> {
     let rows = conn
         .prepare_cached(
-            "SELECT seq, member_id FROM member_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, member_id, subject FROM member_changes WHERE seq > ?1 \
+             ORDER BY seq LIMIT ?2",
         )?
         .query_map(params![after, i64::from(limit)], |r| {
-            Ok((r.get(0)?, MemberId::new(r.get(1)?)))
+            let subject: String = r.get(2)?;
+            let member = (subject == "member")
+                .then(|| r.get(1).map(MemberId::new))
+                .transpose()?;
+            Ok((r.get(0)?, member))
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
