@@ -214,6 +214,12 @@ impl Store {
                  FROM members m NOT INDEXED LEFT JOIN member_personal p ON p.member_id = m.id",
                 [],
             )?;
+            // One segment: the deltas' small inserts then merge among themselves, not into
+            // the bulk load's large segments (which cost a 1,000-member delta 0.4 s).
+            tx.execute(
+                "INSERT INTO member_search (member_search) VALUES ('optimize')",
+                [],
+            )?;
             tx.execute("DELETE FROM bootstrap", [])?;
             crate::write::Writer::new(tx).set_sync_state(state)?;
             Ok(())
