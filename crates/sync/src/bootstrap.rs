@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use canopy_core::sync::BootstrapPage;
-use canopy_core::sync::codec::{self, MAX_COMPRESSED};
+use canopy_core::sync::codec;
 use canopy_store::Store;
 use serde_json::json;
 use tokio::runtime::RuntimeFlavor;
@@ -172,30 +172,25 @@ impl ServerClient {
         page: u64,
     ) -> Result<Fetched, SyncError> {
         let resuming = checkpoint.is_some();
-        let response = self
-            .http()
-            .post(self.url("/v1/sync/bootstrap"))
-            .bearer_auth(access_token)
-            .json(&json!({ "checkpoint": checkpoint, "page": page }))
-            .send()
-            .await
-            .map_err(SyncError::from_request)?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND && resuming {
-            return Ok(Fetched::Gone);
-        }
-        if !status.is_success() {
-            return Err(SyncError::from_response(response).await);
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_COMPRESSED as u64)
-        {
-            return Err(SyncError::Protocol(
-                "a bootstrap page larger than allowed".into(),
-            ));
-        }
-        let body = response.bytes().await.map_err(SyncError::from_request)?;
+        let request = json!({ "checkpoint": checkpoint, "page": page });
+        let answer = self
+            .post_sync(
+                "/v1/sync/bootstrap",
+                access_token,
+                &request,
+                "a bootstrap page",
+            )
+            .await?;
+        let body = match answer {
+            Some(body) => body,
+            None if resuming => return Ok(Fetched::Gone),
+            None => {
+                return Err(SyncError::Server {
+                    status: 404,
+                    message: "the server has no bootstrap to start".into(),
+                });
+            }
+        };
         let decoded = codec::decode_page(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
         Ok(Fetched::Page(Box::new(decoded), body.len() as u64))
     }

@@ -1,7 +1,7 @@
 //! The delta loop: ask for what changed since the cache's cursor, apply each batch in one
 //! transaction with its new cursor, until the server has no more.
 
-use canopy_core::sync::codec::{self, MAX_COMPRESSED};
+use canopy_core::sync::codec;
 use canopy_store::Store;
 use serde_json::json;
 
@@ -50,32 +50,15 @@ impl ServerClient {
             let cursor = store.sync_state()?.cursor.ok_or_else(|| {
                 SyncError::Restart("the cache has no cursor yet: bootstrap first".into())
             })?;
-            let response = self
-                .http()
-                .post(self.url("/v1/sync/changes"))
-                .bearer_auth(access_token)
-                .json(&json!({ "cursor": cursor, "verify": verify }))
-                .send()
-                .await
-                .map_err(SyncError::from_request)?;
-            let status = response.status();
-            if status == reqwest::StatusCode::NOT_FOUND {
-                return Err(SyncError::Restart(
-                    "the server doesn't know this cache's cursor: bootstrap again".into(),
-                ));
-            }
-            if !status.is_success() {
-                return Err(SyncError::from_response(response).await);
-            }
-            if response
-                .content_length()
-                .is_some_and(|n| n > MAX_COMPRESSED as u64)
-            {
-                return Err(SyncError::Protocol(
-                    "a delta batch larger than allowed".into(),
-                ));
-            }
-            let body = response.bytes().await.map_err(SyncError::from_request)?;
+            let request = json!({ "cursor": cursor, "verify": verify });
+            let body = self
+                .post_sync("/v1/sync/changes", access_token, &request, "a delta batch")
+                .await?
+                .ok_or_else(|| {
+                    SyncError::Restart(
+                        "the server doesn't know this cache's cursor: bootstrap again".into(),
+                    )
+                })?;
             let batch =
                 codec::decode_delta(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
             applied += batch.ops.len() as u64;

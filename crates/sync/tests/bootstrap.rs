@@ -13,7 +13,7 @@ use canopy_core::{MemberId, Period, Role};
 use canopy_server::rbac::{self, Relation};
 use canopy_sync::ServerClient;
 use common::{
-    MEMBERS, NOW, account, cached_ids, company, fresh_store, scope_of, serve, sign_in,
+    MEMBERS, NOW, account, cached_ids, company, fresh_store, member_of, scope_of, serve, sign_in,
     sign_in_with_device,
 };
 use serde_json::{Value, json};
@@ -175,14 +175,7 @@ async fn a_team_moved_away_vanishes_from_the_managers_cache_on_the_next_delta() 
             .unwrap();
         caches.push((role, token, store));
     }
-    let manager = c
-        .storage
-        .find_account_by_email(&account(&c, Role::Manager).email)
-        .await
-        .unwrap()
-        .unwrap()
-        .member
-        .unwrap();
+    let manager = member_of(&c, Role::Manager).await;
     // One of the manager's enrollees with a team of their own moves to the founder.
     let (_, _, manager_cache) = &caches[0];
     let leg = manager_cache
@@ -315,14 +308,7 @@ async fn verification_catches_a_drifted_cache_and_a_scope_shrunk_by_a_role_chang
 
     // A member lost behind the app's back: the next verification says bootstrap again,
     // and the bootstrap brings the cache back to the server's scope.
-    let manager = c
-        .storage
-        .find_account_by_email(&account(&c, Role::Manager).email)
-        .await
-        .unwrap()
-        .unwrap()
-        .member
-        .unwrap();
+    let manager = member_of(&c, Role::Manager).await;
     let scope = scope_of(&*c.storage, Some(manager)).await;
     let lost = *scope.iter().next_back().unwrap();
     store

@@ -8,6 +8,7 @@ mod common;
 
 use std::ops::ControlFlow;
 
+use canopy_core::provisioning::Provisioning;
 use canopy_core::sync::push::{
     Command, ContactForm, NoteForm, OrderForm, OrderFormLine, Outcome, PushCommand, PushRequest,
     PushResponse,
@@ -15,7 +16,7 @@ use canopy_core::sync::push::{
 use canopy_core::{IdempotencyKey, MemberId, Period, Role};
 use canopy_store::{CommandKind, OutboxState};
 use canopy_sync::ServerClient;
-use common::{NOW, account, company, enrollment_form, fresh_store, serve, sign_in};
+use common::{NOW, account, company, enrollment_form, fresh_store, member_of, serve, sign_in};
 use time::OffsetDateTime;
 
 fn key(n: u32) -> IdempotencyKey {
@@ -25,6 +26,23 @@ fn key(n: u32) -> IdempotencyKey {
     IdempotencyKey::from_random_bytes(bytes)
 }
 
+/// A push sent by hand, as a device does again when the answer to the first was lost.
+async fn push_again(p: &Provisioning, token: &str, request: &PushRequest) -> PushResponse {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(p).unwrap())
+        .build()
+        .unwrap()
+        .post(format!("{}/v1/sync/push", p.server_url))
+        .bearer_auth(token)
+        .json(request)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reasons() {
     let c = company().await;
@@ -32,14 +50,7 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
     let client = ServerClient::new(&p).unwrap();
     let demo = account(&c, Role::Distributor);
     let token = sign_in(&p, demo).await;
-    let me = c
-        .storage
-        .find_account_by_email(&demo.email)
-        .await
-        .unwrap()
-        .unwrap()
-        .member
-        .unwrap();
+    let me = member_of(&c, Role::Distributor).await;
     let store = fresh_store(c.dir.path(), "rep.db");
     client
         .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
@@ -149,20 +160,7 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
             })
             .collect(),
     };
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
-        .build()
-        .unwrap();
-    let answers: PushResponse = http
-        .post(format!("{}/v1/sync/push", p.server_url))
-        .bearer_auth(&token)
-        .json(&replay)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answers = push_again(&p, &token, &replay).await;
     for (n, answer) in answers.results.iter().enumerate() {
         let first = applied.iter().find(|i| i.key == key(n as u32)).unwrap();
         assert_eq!(
@@ -222,20 +220,8 @@ async fn offline_orders_are_priced_by_the_server_placed_once_and_refused_with_re
     let client = ServerClient::new(&p).unwrap();
     let demo = account(&c, Role::Distributor);
     let token = sign_in(&p, demo).await;
-    let find = |email: String| {
-        let storage = c.storage.clone();
-        async move {
-            storage
-                .find_account_by_email(&email)
-                .await
-                .unwrap()
-                .unwrap()
-                .member
-                .unwrap()
-        }
-    };
-    let me = find(demo.email.clone()).await;
-    let upline = find(account(&c, Role::Manager).email.clone()).await;
+    let me = member_of(&c, Role::Distributor).await;
+    let upline = member_of(&c, Role::Manager).await;
     let store = fresh_store(c.dir.path(), "orders.db");
     client
         .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
@@ -305,20 +291,7 @@ async fn offline_orders_are_priced_by_the_server_placed_once_and_refused_with_re
             command: commands[0].clone(),
         }],
     };
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
-        .build()
-        .unwrap();
-    let answers: PushResponse = http
-        .post(format!("{}/v1/sync/push", p.server_url))
-        .bearer_auth(&token)
-        .json(&replay)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answers = push_again(&p, &token, &replay).await;
     assert_eq!(answers.results[0].outcome, Outcome::Applied { server_ref });
     let on_server = c.storage.orders_of(me).await.unwrap();
     assert_eq!(on_server.len(), orders_before + 1, "placed exactly once");

@@ -19,8 +19,8 @@ use canopy_sync::ServerClient;
 use canopy_sync::runner::{self, SyncEvent, SyncHandle, SyncStatus};
 use canopy_sync::schedule::{Policy, Trigger};
 use common::{
-    Company, MEMBERS, account, cached_ids, company, enrollment_form, fresh_store, scope_of, serve,
-    sign_in, sign_in_with_device,
+    MEMBERS, account, cached_ids, company, enrollment_form, fresh_store, member_of, scope_of,
+    serve, sign_in, sign_in_with_device,
 };
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
@@ -80,17 +80,6 @@ async fn status_until(
 
 fn is_synced(e: &SyncEvent) -> bool {
     matches!(e, SyncEvent::Synced { .. })
-}
-
-/// The member id of the demo account with `role`.
-async fn member_of(c: &Company, role: Role) -> MemberId {
-    c.storage
-        .find_account_by_email(&account(c, role).email)
-        .await
-        .unwrap()
-        .unwrap()
-        .member
-        .unwrap()
 }
 
 /// An enrollment under `sponsor` typed offline into the cache's outbox.

@@ -120,6 +120,17 @@ pub fn account(c: &Company, role: Role) -> &DemoAccount {
     c.accounts.iter().find(|a| a.role == role).unwrap()
 }
 
+/// The member id of the demo account with `role`.
+pub async fn member_of(c: &Company, role: Role) -> MemberId {
+    c.storage
+        .find_account_by_email(&account(c, role).email)
+        .await
+        .unwrap()
+        .unwrap()
+        .member
+        .unwrap()
+}
+
 /// The scope straight from the server's storage: the member and everyone below, by id.
 pub async fn scope_of(storage: &dyn Storage, root: Option<MemberId>) -> BTreeSet<i64> {
     let Some(root) = root else {
