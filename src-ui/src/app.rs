@@ -1,10 +1,10 @@
-//! The root component: the window's frame (header, main area, footer) and the
-//! screen shown inside it. Today only the signed-out screen exists.
+//! The root component: the window's frame and the screen shown inside it.
+//! Today only the signed-out screen exists, so the frame has no sidebar.
 
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{brand::Brand, footer::Footer};
+use crate::components::frame::Frame;
 use crate::pages::signed_out::SignedOut;
 
 /// The whole app. Loads the app's facts once and hands them to the frame.
@@ -12,18 +12,8 @@ use crate::pages::signed_out::SignedOut;
 pub fn App() -> impl IntoView {
     let info = LocalResource::new(api::app::app_info);
     view! {
-        <div class="shell">
-            <header class="topbar">
-                <Brand />
-                <span class="status-pill" data-testid="session-status">
-                    <span class="dot"></span>
-                    "Not signed in"
-                </span>
-            </header>
-            <main class="content">
-                <SignedOut />
-            </main>
-            <Footer info=info />
-        </div>
+        <Frame info=info session="Not signed in">
+            <SignedOut />
+        </Frame>
     }
 }

@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result, ensure};
 use canopy_e2e::AppWindow;
+use thirtyfour::By;
 
 /// The window shows the signed-out screen and the version the shell reports.
 #[tokio::test(flavor = "multi_thread")]
@@ -36,13 +37,42 @@ async fn window_shows_version_and_signed_out_screen() -> Result<()> {
             );
             let title = window.driver.title().await?;
             ensure!(title == "Canopy", "the window title is {title:?}");
-            let shot = window.screenshot("signed-out").await?;
-            let size = std::fs::metadata(&shot)?.len();
+            shows_the_company_server(window).await?;
             ensure!(
-                size > 10_000,
-                "the screenshot {} is only {size} bytes",
-                shot.display()
+                window
+                    .driver
+                    .find_all(By::Css("[data-testid=sidebar]"))
+                    .await?
+                    .is_empty(),
+                "the signed-out screen shows a navigation sidebar"
             );
+            // The theme follows the system's: name the screenshot after it.
+            let dark = window
+                .driver
+                .execute(
+                    "return window.matchMedia('(prefers-color-scheme: dark)').matches;",
+                    vec![],
+                )
+                .await?
+                .convert::<bool>()?;
+            let theme = if dark { "dark" } else { "light" };
+            saved_screenshot(window, &format!("signed-out-{theme}")).await?;
+            // The smallest screen Canopy is designed for: nothing may spill sideways.
+            let rect = window.driver.get_window_rect().await?;
+            window
+                .driver
+                .set_window_rect(rect.x, rect.y, 1024, 768)
+                .await?;
+            let spill = window
+                .driver
+                .execute(
+                    "return document.documentElement.scrollWidth - window.innerWidth;",
+                    vec![],
+                )
+                .await?
+                .convert::<i64>()?;
+            ensure!(spill <= 0, "at 1024×768 the page is {spill} px too wide");
+            saved_screenshot(window, &format!("signed-out-{theme}-1024x768")).await?;
             Ok(())
         })
         .await
@@ -79,6 +109,54 @@ async fn window_is_locked_down() -> Result<()> {
             Ok(())
         })
         .await
+}
+
+/// The provisioning card shows the demo server's company, address and pins,
+/// the current key first, so the person can check them.
+async fn shows_the_company_server(window: &AppWindow) -> Result<()> {
+    let expected = canopy_e2e::demo_provisioning()?;
+    window
+        .wait_for_text("[data-testid=company]", &expected.company)
+        .await?;
+    window
+        .wait_for_text("[data-testid=server-url]", &expected.server_url)
+        .await?;
+    let mut shown = Vec::new();
+    for row in window
+        .driver
+        .find_all(By::Css("[data-testid=provisioning] .pin-row"))
+        .await?
+    {
+        let pin = row.find(By::Css(".pin")).await?.text().await?;
+        let role = row.find(By::Css(".badge")).await?.text().await?;
+        shown.push(format!("{pin} ({role})"));
+    }
+    let wanted: Vec<String> = expected
+        .pins
+        .iter()
+        .enumerate()
+        .map(|(index, pin)| {
+            let role = if index == 0 { "Current" } else { "Backup" };
+            format!("{pin} ({role})")
+        })
+        .collect();
+    ensure!(
+        shown == wanted,
+        "the key fingerprints read {shown:?}, not {wanted:?}"
+    );
+    Ok(())
+}
+
+/// Save a screenshot and check it holds a picture, not an empty window.
+async fn saved_screenshot(window: &AppWindow, name: &str) -> Result<()> {
+    let shot = window.screenshot(name).await?;
+    let size = std::fs::metadata(&shot)?.len();
+    ensure!(
+        size > 10_000,
+        "the screenshot {} is only {size} bytes",
+        shot.display()
+    );
+    Ok(())
 }
 
 /// Call a command from inside the page; `ok:<json>` or `error:<text>`.

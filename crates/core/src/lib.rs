@@ -7,6 +7,7 @@
 #[macro_use]
 mod macros;
 
+pub mod auth;
 pub mod country;
 mod country_table;
 pub mod dates;

@@ -21,6 +21,13 @@ pub enum SyncError {
     Config(String),
     #[error("the server answered {status}: {message}")]
     Server { status: u16, message: String },
+    /// Too many attempts (a sign-in, a code): the server's words, and how long it asks to
+    /// wait (`Retry-After`).
+    #[error("{message}")]
+    Throttled {
+        wait: std::time::Duration,
+        message: String,
+    },
     /// The server revoked this device: the app wipes the cache ([`canopy_store::Vault::wipe`])
     /// and asks for a new sign-in.
     #[error("this device has been revoked: its local data is removed; sign in again")]
@@ -39,6 +46,11 @@ impl SyncError {
     /// Reads an error answer: a problem document's detail, and the device-revoked type.
     pub async fn from_response(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let text = response.text().await.unwrap_or_default();
         let problem: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         if status == 401
@@ -51,6 +63,12 @@ impl SyncError {
         let message = problem["detail"]
             .as_str()
             .map_or(text.clone(), str::to_owned);
+        if let (429, Some(secs)) = (status, retry_after) {
+            return SyncError::Throttled {
+                wait: std::time::Duration::from_secs(secs),
+                message,
+            };
+        }
         SyncError::Server { status, message }
     }
 
@@ -59,7 +77,7 @@ impl SyncError {
         match self {
             // Also a restart the loop couldn't finish (the server kept losing the
             // snapshot): the next attempt starts afresh.
-            SyncError::Unreachable(_) | SyncError::Restart(_) => true,
+            SyncError::Unreachable(_) | SyncError::Restart(_) | SyncError::Throttled { .. } => true,
             SyncError::Server { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }

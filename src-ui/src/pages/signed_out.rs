@@ -6,40 +6,52 @@ use canopy_core::ipc::ProvisioningStatus;
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::badge::{Badge, Tone};
+use crate::components::callout::{Callout, CalloutTone};
+use crate::components::card::Card;
+
+/// What Canopy promises, shown under the company's server.
+const FEATURES: [(&str, &str); 3] = [
+    (
+        "Encrypted on this device",
+        "Everything Canopy keeps is in an encrypted file that only your password unlocks.",
+    ),
+    (
+        "Two-step sign-in",
+        "Your password and a code from your authenticator app protect your account.",
+    ),
+    (
+        "Works offline",
+        "Enrollments and orders you take without a network are kept safe and sent later.",
+    ),
+];
 
 #[component]
 pub fn SignedOut() -> impl IntoView {
     let provisioning = LocalResource::new(api::app::provisioning_status);
     view! {
         <section class="welcome" data-testid="signed-out">
-            <div class="welcome-card">
+            <header class="welcome-head">
                 <h1>"Welcome to Canopy"</h1>
                 <p class="lead">
                     "See your downline, your volumes, your rank progress and your earnings, \
                      and enroll new people and take orders even with no network."
                 </p>
-                {move || provisioning.get().map(company_server)}
-                <ul class="checklist">
-                    <li>
-                        <span class="check-title">"Encrypted on this device"</span>
-                        <span class="check-text">
-                            "Everything Canopy keeps is in an encrypted file that only your password unlocks."
-                        </span>
-                    </li>
-                    <li>
-                        <span class="check-title">"Two-step sign-in"</span>
-                        <span class="check-text">
-                            "Your password and a code from your authenticator app protect your account."
-                        </span>
-                    </li>
-                    <li>
-                        <span class="check-title">"Works offline"</span>
-                        <span class="check-text">
-                            "Enrollments and orders you take without a network are kept safe and sent later."
-                        </span>
-                    </li>
-                </ul>
-            </div>
+            </header>
+            {move || provisioning.get().map(company_server)}
+            <ul class="features">
+                {FEATURES
+                    .into_iter()
+                    .map(|(title, text)| {
+                        view! {
+                            <li class="feature">
+                                <span class="feature-title">{title}</span>
+                                <span class="feature-text">{text}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
         </section>
     }
 }
@@ -52,60 +64,71 @@ fn company_server(status: Result<ProvisioningStatus, ApiError>) -> AnyView {
             server_url,
             pins,
         }) => view! {
-            <div class="notice" data-testid="provisioning">
-                <p class="notice-title">
-                    "This device is set up for "
-                    <strong data-testid="company">{company}</strong>
-                    ". You are not signed in yet."
-                </p>
+            <Card
+                title="Your company's server"
+                subtitle="This device is set up to connect only to this server. You are not signed in yet."
+                test_id="provisioning"
+            >
                 <dl class="facts">
-                    <dt>"Server"</dt>
-                    <dd><code data-testid="server-url">{server_url}</code></dd>
+                    <dt>"Company"</dt>
+                    <dd><strong class="fact-company" data-testid="company">{company}</strong></dd>
+                    <dt>"Server address"</dt>
+                    <dd><code class="fact-value" data-testid="server-url">{server_url}</code></dd>
                     <dt>"Key fingerprints"</dt>
                     <dd>
                         <ul class="pins">
                             {pins
                                 .into_iter()
                                 .enumerate()
-                                .map(|(index, pin)| {
-                                    let role = if index == 0 { "current" } else { "backup" };
-                                    view! {
-                                        <li>
-                                            <code class="pin">{pin}</code>
-                                            <span class="muted">{format!(" {role}")}</span>
-                                        </li>
-                                    }
-                                })
+                                .map(|(index, pin)| pin_row(index, pin))
                                 .collect_view()}
                         </ul>
                     </dd>
                 </dl>
-                <p class="notice-foot">
+                <p class="check-note">
                     "Check these with your company. Canopy refuses to talk to a server \
-                     whose key does not match one of them."
+                     whose key does not match one of these fingerprints."
                 </p>
-            </div>
+            </Card>
         }
         .into_any(),
         Ok(ProvisioningStatus::Missing) => view! {
-            <div class="notice" data-testid="not-provisioned">
-                <strong>"You are not signed in."</strong>
-                " This device has not been connected to your company's Canopy server yet. \
-                 Your company gives you a provisioning file and your sign-in details."
-            </div>
+            <Callout title="This device is not connected to your company yet" test_id="not-provisioned">
+                "You are not signed in. Your company gives you a provisioning file \
+                 and your sign-in details; Canopy needs both before you can sign in."
+            </Callout>
         }
         .into_any(),
         Ok(ProvisioningStatus::Invalid { message }) => view! {
-            <div class="notice notice-error" data-testid="provisioning-error">
-                <strong>"This device's setup file cannot be used."</strong>
-                " "
+            <Callout
+                tone=CalloutTone::Danger
+                title="This device's setup file cannot be used"
+                test_id="provisioning-error"
+            >
                 {message}
-            </div>
+            </Callout>
         }
         .into_any(),
         Err(error) => view! {
-            <div class="notice notice-error">{error.to_string()}</div>
+            <Callout tone=CalloutTone::Danger title="Canopy could not read its setup">
+                {error.to_string()}
+            </Callout>
         }
         .into_any(),
+    }
+}
+
+/// One fingerprint; the file lists the current key first, then the backups.
+fn pin_row(index: usize, pin: String) -> impl IntoView {
+    let (tone, role) = if index == 0 {
+        (Tone::Success, "Current")
+    } else {
+        (Tone::Neutral, "Backup")
+    };
+    view! {
+        <li class="pin-row">
+            <code class="fact-value pin">{pin}</code>
+            <Badge tone=tone>{role}</Badge>
+        </li>
     }
 }

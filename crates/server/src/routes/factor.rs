@@ -138,19 +138,13 @@ pub fn check_device_signature(
 /// What a sign-in's device key signs to prove the device: `canopy-sign-in\n{device_id}\n
 /// {timestamp}\n{email as typed, trimmed and lowercased}`.
 pub fn sign_in_message(device: DeviceId, timestamp: i64, email: &str) -> String {
-    format!(
-        "canopy-sign-in\n{device}\n{timestamp}\n{}",
-        crate::storage::email_key(email)
-    )
+    canopy_core::auth::sign_in_message(device.get(), timestamp, email)
 }
 
 /// What a refresh call's device key signs: `canopy-refresh\n{device_id}\n{timestamp}\n
 /// {SHA-256 of the refresh token, lowercase hex}`.
 pub fn refresh_message(device: DeviceId, timestamp: i64, refresh_hash: &TokenHash) -> String {
-    format!(
-        "canopy-refresh\n{device}\n{timestamp}\n{}",
-        HEXLOWER.encode(&refresh_hash.0)
-    )
+    canopy_core::auth::refresh_message(device.get(), timestamp, &HEXLOWER.encode(&refresh_hash.0))
 }
 
 /// Refuses with 429 while any of `keys` owes a delay.

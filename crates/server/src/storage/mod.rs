@@ -40,8 +40,7 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 /// The key an account's email is unique by and found by, whatever the backend: trimmed,
 /// lowercased (full Unicode) and NFC, so `Zoë@X.de` typed either way finds the account.
 pub fn email_key(email: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    email.trim().to_lowercase().nfc().collect()
+    canopy_core::auth::email_key(email)
 }
 
 /// Everything the server keeps. Methods returning `Result<()>` on a single row report
