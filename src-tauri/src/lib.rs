@@ -2,6 +2,7 @@
 //! and the commands the UI may call (one module per domain under `commands/`).
 
 pub mod commands;
+pub mod session;
 pub mod state;
 
 use state::AppState;

@@ -3,6 +3,7 @@
 //! keychain), the schema and its migrations, and the queries the screens need.
 
 mod codes;
+pub mod credentials;
 pub mod db;
 pub mod envelope;
 pub mod error;
@@ -20,6 +21,7 @@ mod tree;
 pub mod vault;
 pub mod write;
 
+pub use credentials::Credentials;
 pub use db::Database;
 pub use envelope::{Envelope, KdfParams};
 pub use error::StoreError;

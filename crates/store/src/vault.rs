@@ -106,6 +106,14 @@ impl Vault {
         Ok(store)
     }
 
+    /// Opens the cache for an online sign-in on this device, before the server has
+    /// accepted it: the password is checked (and throttled) as for an unlock, but the
+    /// offline allowance is neither checked nor restarted — the caller shows nothing from
+    /// the cache until the sign-in succeeds, then records it (`put_online_sign_in`).
+    pub fn open_for_sign_in(&self, password: &str, now: SystemTime) -> Result<Store, StoreError> {
+        self.open_with_password(password, now)
+    }
+
     fn open_with_password(&self, password: &str, now: SystemTime) -> Result<Store, StoreError> {
         let mut throttle = self.throttle();
         throttle.check(now)?;

@@ -8,12 +8,12 @@
 
 pub mod badge;
 pub mod brand;
-pub mod card;
-pub mod callout;
-pub mod footer;
-pub mod frame;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod button;
+pub mod callout;
+pub mod card;
+pub mod footer;
+pub mod frame;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod modal;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
