@@ -5,7 +5,18 @@ fn main() {
     // Every command the UI may call; each gets an `allow-<name>` permission
     // that `capabilities/main.json` grants. A command missing here cannot be
     // invoked from the window at all.
-    const COMMANDS: &[&str] = &["app_info", "provisioning_status"];
+    const COMMANDS: &[&str] = &[
+        "app_info",
+        "provisioning_status",
+        "session_status",
+        "sign_in",
+        "submit_code",
+        "confirm_set_up",
+        "open_cache",
+        "unlock",
+        "lock",
+        "cancel_sign_in",
+    ];
 
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")

@@ -6,6 +6,7 @@ pub mod session;
 pub mod state;
 
 use state::AppState;
+use tauri::Manager;
 
 /// Initialise `tracing` from `CANOPY_LOG` (default `info`). Never logs secrets:
 /// commands log ids and outcomes, not payloads.
@@ -23,9 +24,29 @@ pub fn init_logging() {
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
         .manage(AppState::from_env())
+        .setup(|app| {
+            let data_dir = match std::env::var_os(state::DATA_DIR_ENV) {
+                Some(dir) => std::path::PathBuf::from(dir),
+                None => app.path().app_data_dir()?,
+            };
+            let state = app.state::<AppState>();
+            if let Err(error) = tauri::async_runtime::block_on(state.start_session(&data_dir)) {
+                // The signed-out screen still opens; signing in reports the same problem.
+                tracing::error!(%error, "the session could not start");
+            }
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
-            commands::app::provisioning_status
+            commands::app::provisioning_status,
+            commands::auth::session_status,
+            commands::auth::sign_in,
+            commands::auth::submit_code,
+            commands::auth::confirm_set_up,
+            commands::auth::open_cache,
+            commands::auth::unlock,
+            commands::auth::lock,
+            commands::auth::cancel_sign_in,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

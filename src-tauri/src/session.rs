@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use canopy_core::ipc::SessionView;
 use canopy_store::{Credentials, KdfParams, Store, StoreError, Vault};
 use canopy_sync::auth::{self, DeviceKey, DeviceToUse, KnownDevice, SecondFactor, SignInStep};
 use canopy_sync::runner::{self, SyncHandle};
@@ -38,6 +39,8 @@ enum Stage {
     SettingUp {
         email: String,
         enrollment_token: String,
+        secret: String,
+        otpauth_uri: String,
     },
     /// Signed in online: waiting for the local password that creates or opens the cache.
     Online {
@@ -112,6 +115,41 @@ impl Session {
         self
     }
 
+    /// Which screen the UI shows.
+    pub fn view(&self) -> SessionView {
+        match &self.stage {
+            Stage::SignedOut => SessionView::SignedOut {
+                has_cache: self.vault.exists(),
+            },
+            Stage::Code { .. } => SessionView::Code,
+            Stage::SettingUp {
+                secret,
+                otpauth_uri,
+                ..
+            } => SessionView::SetUp {
+                secret: secret.clone(),
+                otpauth_uri: otpauth_uri.clone(),
+            },
+            Stage::Online { .. } => SessionView::LocalPassword {
+                min_length: MIN_LOCAL_PASSWORD,
+            },
+            Stage::Unlocked(_) => SessionView::Unlocked,
+            Stage::Locked => SessionView::Locked,
+        }
+    }
+
+    /// Back to the start of the sign-in (the person pressed "cancel"); an open cache stays
+    /// open.
+    pub fn cancel(&mut self) {
+        if !self.is_unlocked() {
+            self.stage = if self.vault.exists() {
+                Stage::Locked
+            } else {
+                Stage::SignedOut
+            };
+        }
+    }
+
     /// Whether a cache exists on this device (so "unlock" is possible offline).
     pub fn has_cache(&self) -> bool {
         self.vault.exists()
@@ -181,6 +219,8 @@ impl Session {
                 self.stage = Stage::SettingUp {
                     email: email.trim().to_owned(),
                     enrollment_token,
+                    secret: setup.secret.clone(),
+                    otpauth_uri: setup.otpauth_uri.clone(),
                 };
                 Ok(AfterPassword::SetUp {
                     secret: setup.secret,
@@ -199,6 +239,7 @@ impl Session {
         let Stage::SettingUp {
             email,
             enrollment_token,
+            ..
         } = &self.stage
         else {
             return Err(SessionError::OutOfOrder("Start again from the sign-in"));

@@ -4,16 +4,28 @@
 use std::path::Path;
 use std::time::Instant;
 
-use canopy_core::ipc::ProvisioningStatus;
+use canopy_core::ipc::{CommandError, ProvisioningStatus};
 use canopy_core::provisioning::Provisioning;
+use canopy_store::{OsKeychain, Vault};
+use canopy_sync::{ServerClient, SyncError};
+use tokio::sync::{MappedMutexGuard, MutexGuard};
 
-/// Everything the commands share. Later issues add the store handle, the
-/// sync client and the lock timer here.
-#[derive(Debug)]
+use crate::session::Session;
+
+/// Everything the commands share: the provisioning file as read, and the person's
+/// session (which holds the open cache and the running sync).
 pub struct AppState {
     started_at: Instant,
     provisioning: ProvisioningStatus,
+    file: Option<Provisioning>,
+    /// Set once the app knows where its data lives (Tauri's `setup`); `None` inside while
+    /// the device has no usable provisioning file.
+    session: tokio::sync::Mutex<Option<Session>>,
 }
+
+/// Where the app keeps its cache when `CANOPY_DATA_DIR` doesn't say (tests and the e2e
+/// suite point it at a scratch directory).
+pub const DATA_DIR_ENV: &str = "CANOPY_DATA_DIR";
 
 /// The environment variable naming the company's provisioning file
 /// (`cargo xtask run` points it at the demo server's `demo.json`).
@@ -22,14 +34,40 @@ pub const PROVISIONING_ENV: &str = "CANOPY_PROVISIONING";
 impl AppState {
     /// Build the state from the process environment.
     pub fn from_env() -> Self {
-        let provisioning = match std::env::var_os(PROVISIONING_ENV) {
-            None => ProvisioningStatus::Missing,
-            Some(path) => load_provisioning(Path::new(&path)),
+        let (provisioning, file) = match std::env::var_os(PROVISIONING_ENV) {
+            None => (ProvisioningStatus::Missing, None),
+            Some(path) => read_provisioning(Path::new(&path)),
         };
         Self {
             started_at: Instant::now(),
             provisioning,
+            file,
+            session: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Opens the session over the cache under `data_dir`, talking to the provisioned
+    /// server. Without a usable provisioning file there is no session: the signed-out
+    /// screen says why.
+    pub async fn start_session(&self, data_dir: &Path) -> Result<(), SyncError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let client = ServerClient::new(file)?;
+        let keychain = OsKeychain::new("Canopy", file.server_url.clone());
+        let vault = Vault::new(data_dir.join("cache"), Box::new(keychain));
+        *self.session.lock().await = Some(Session::new(client, vault, device_name()));
+        Ok(())
+    }
+
+    /// The session, for one command at a time.
+    pub async fn session(&self) -> Result<MappedMutexGuard<'_, Session>, CommandError> {
+        let guard = self.session.lock().await;
+        MutexGuard::try_map(guard, Option::as_mut).map_err(|_| {
+            CommandError::Invalid(
+                "This device has no usable provisioning file from the company yet".into(),
+            )
+        })
     }
 
     /// How long the app has been running, for the about box and diagnostics.
@@ -40,6 +78,37 @@ impl AppState {
     pub fn provisioning(&self) -> &ProvisioningStatus {
         &self.provisioning
     }
+}
+
+/// How the server lists this device among the person's devices.
+fn device_name() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "Mac",
+        "windows" => "Windows PC",
+        "linux" => "Linux PC",
+        other => other,
+    };
+    format!("Canopy on a {os}")
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("provisioning", &self.provisioning)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The status to show and, when usable, the file itself.
+fn read_provisioning(path: &Path) -> (ProvisioningStatus, Option<Provisioning>) {
+    let status = load_provisioning(path);
+    let file = match status {
+        ProvisioningStatus::Loaded { .. } => std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Provisioning>(&text).ok()),
+        _ => None,
+    };
+    (status, file)
 }
 
 /// Read and check a provisioning file; every failure becomes a message the

@@ -14,7 +14,7 @@ async fn gallery() -> Result<()> {
         window.driver.execute("document.querySelector('.content').scrollTop = 600;", vec![]).await?;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         window.screenshot("gallery-mid").await?;
-        window.driver.execute("document.querySelector('.content').scrollTop = 5000; document.querySelector('#email').focus();", vec![]).await?;
+        window.driver.execute("document.querySelector('#email').focus(); document.querySelector('.content').scrollTop = 5000;", vec![]).await?;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         window.screenshot("gallery-bottom").await?;
         Ok(())

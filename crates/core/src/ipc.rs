@@ -30,6 +30,33 @@ pub enum ProvisioningStatus {
     Invalid { message: String },
 }
 
+/// Where the person's session on this device stands: which screen the UI shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum SessionView {
+    /// Nobody is signed in. `has_cache`: this device holds a cache, so an online sign-in
+    /// also asks for the device's password (its key signs the sign-in).
+    SignedOut { has_cache: bool },
+    /// The password was right: the code from the authenticator (or a recovery code).
+    Code,
+    /// The account has no second factor: add this authenticator, then confirm a code.
+    SetUp { secret: String, otpauth_uri: String },
+    /// Signed in online for the first time here: choose the device's password.
+    LocalPassword { min_length: usize },
+    /// The cache is open.
+    Unlocked,
+    /// The cache is closed: unlock with the device's password.
+    Locked,
+}
+
+/// After an authenticator is set up: sign in again with a code; the recovery codes are
+/// shown once and never again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetUpDone {
+    pub email: String,
+    pub recovery_codes: Vec<String>,
+}
+
 /// The error every command returns: a stable machine-readable `code` for the
 /// UI to branch on and a `message` a person can read. Never carries secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -41,6 +68,19 @@ pub enum CommandError {
     /// Input failed validation; the message says which field and why.
     #[error("{0}")]
     Invalid(String),
+    /// The server or the cache refused (a wrong password or code): its own words.
+    #[error("{0}")]
+    Refused(String),
+    /// Too many attempts: the message says how long to wait.
+    #[error("{0}")]
+    Throttled(String),
+    /// The server can't be reached: try again when online.
+    #[error("{0}")]
+    Offline(String),
+    /// The server did not prove it is the company's (a certificate pin mismatch): a
+    /// security warning, never a generic error.
+    #[error("{0}")]
+    Security(String),
     /// Something failed inside the app; the message is safe to show.
     #[error("Something went wrong inside Canopy: {0}")]
     Internal(String),

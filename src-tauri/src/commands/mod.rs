@@ -2,3 +2,4 @@
 //! security, settings as they arrive). Each returns `Result<_, CommandError>`.
 
 pub mod app;
+pub mod auth;

@@ -21,21 +21,21 @@ pub fn Gallery() -> impl IntoView {
                 <p>"Canopy refused to connect because the server's key is not one of the fingerprints your company gave. Do not sign in; call your company."</p>
             </SecurityBanner>
             <Card title="Buttons and badges" subtitle="Every variant" header_end=|| view!{ <Badge tone=Tone::Warning>"Pending"</Badge> }>
-                <div class="state-actions">
+                <div class="row">
                     <Button>"Sign in"</Button>
                     <Button variant=ButtonVariant::Secondary>"Cancel"</Button>
                     <Button variant=ButtonVariant::Danger>"Delete"</Button>
                     <Button loading=true>"Signing in…"</Button>
                     <Button disabled=true>"Disabled"</Button>
                 </div>
-                <p>
+                <p class="row">
                     <Badge>"Offline"</Badge>" "<Badge tone=Tone::Success>"Synced"</Badge>" "
                     <Badge tone=Tone::Info>"New"</Badge>" "<Badge tone=Tone::Warning>"Pending"</Badge>" "
                     <Badge tone=Tone::Danger>"Rejected"</Badge>
                 </p>
             </Card>
             <Card title="Fields and progress">
-                <div class="facts-tmp">
+                <div class="stack">
                     <TextField id="email" label="Email" value=name hint="The address your company has for you." error=Signal::derive(|| Some("This is not an email address.".to_string())) />
                     <TextField id="pw" label="Password" value=pw input_type="password" hint="At least 12 characters." />
                     <ProgressBar label="Rank progress: Gold" value=Some(1240.0) max=2000.0 value_text=Signal::derive(|| "1,240 of 2,000 PV".to_string()) />
