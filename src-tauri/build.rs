@@ -16,6 +16,7 @@ fn main() {
         "unlock",
         "lock",
         "cancel_sign_in",
+        "downline_page",
     ];
 
     let attributes = tauri_build::Attributes::new()

@@ -47,6 +47,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::auth::unlock,
             commands::auth::lock,
             commands::auth::cancel_sign_in,
+            commands::genealogy::downline_page,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

@@ -136,6 +136,36 @@ pub struct Cursor {
     tie: i64,
 }
 
+impl Cursor {
+    /// The cursor as text, for a UI to hand back for the next page (`i`, `r`, `t` or `n`
+    /// for the sort value's type, the value, then the tie-breaker).
+    pub fn token(&self) -> String {
+        match &self.value {
+            Value::Integer(i) => format!("i:{i}:{}", self.tie),
+            Value::Real(r) => format!("r:{r}:{}", self.tie),
+            Value::Text(t) => format!("t:{t}:{}", self.tie),
+            Value::Null | Value::Blob(_) => format!("n::{}", self.tie),
+        }
+    }
+
+    /// A cursor from [`Cursor::token`]; anything else is refused.
+    pub fn from_token(token: &str) -> Result<Self, StoreError> {
+        let bad =
+            || StoreError::Invalid("this list's position is not readable: start again".into());
+        let (kind, rest) = token.split_once(':').ok_or_else(bad)?;
+        let (value, tie) = rest.rsplit_once(':').ok_or_else(bad)?;
+        let tie: i64 = tie.parse().map_err(|_| bad())?;
+        let value = match kind {
+            "i" => Value::Integer(value.parse().map_err(|_| bad())?),
+            "r" => Value::Real(value.parse().map_err(|_| bad())?),
+            "t" => Value::Text(value.to_owned()),
+            "n" if value.is_empty() => Value::Null,
+            _ => return Err(bad()),
+        };
+        Ok(Self { value, tie })
+    }
+}
+
 /// A team (or the rows a level filter leaves) up to this size is read whole and sorted;
 /// a bigger one is read in sort order through an index.
 const SMALL: u64 = 5_000;
@@ -365,4 +395,26 @@ fn push_in(
 fn push_cmp(sql: &mut String, args: &mut Vec<Value>, column: &str, op: &str, value: Value) {
     args.push(value);
     sql.push_str(&format!(" AND {column} {op} ?{}", args.len()));
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    #[test]
+    fn cursor_tokens_round_trip_and_refuse_junk() {
+        let cases = [
+            Value::Integer(-42),
+            Value::Real(1.5),
+            Value::Text("Ana: the 2nd".into()),
+            Value::Null,
+        ];
+        for value in cases {
+            let cursor = Cursor { value, tie: 77 };
+            assert_eq!(Cursor::from_token(&cursor.token()).unwrap(), cursor);
+        }
+        for junk in ["", "x:1:2", "i:one:2", "i:1", "n:3:4", "t:a:b"] {
+            assert!(Cursor::from_token(junk).is_err(), "{junk:?}");
+        }
+    }
 }

@@ -228,6 +228,21 @@ impl Store {
         read_rows(stmt.query(named_params! {":id": id.get(), ":period": period_param(period)})?)
     }
 
+    /// The top of the cached scope (the user, or the founder for an admin): the member
+    /// at depth 0 of the sponsor tree, first by id if there are several.
+    pub fn scope_root(&self) -> Result<Option<MemberId>, StoreError> {
+        self.database().read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id FROM members WHERE depth = 0 ORDER BY id LIMIT 1",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+                .map(MemberId::new))
+        })
+    }
+
     /// A member's depth in the cached sponsor tree, if the member is in the cache.
     pub fn depth_of(&self, id: MemberId) -> Result<Option<u32>, StoreError> {
         self.database().read(|conn| {
