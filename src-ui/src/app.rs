@@ -1,43 +1,19 @@
-use crate::api;
-use crate::components::frame::Frame;
-use crate::components::sidebar::{NavItem, Sidebar};
-use crate::pages::gallery_tmp::Gallery;
+//! The root component: the window's frame and the screen shown inside it.
+//! Today only the signed-out screen exists, so the frame has no sidebar.
+
 use leptos::prelude::*;
 
+use crate::api;
+use crate::components::frame::Frame;
+use crate::pages::signed_out::SignedOut;
+
+/// The whole app. Loads the app's facts once and hands them to the frame.
 #[component]
 pub fn App() -> impl IntoView {
     let info = LocalResource::new(api::app::app_info);
-    let items = vec![
-        NavItem {
-            key: "home",
-            label: "Home",
-            shown: true,
-        },
-        NavItem {
-            key: "team",
-            label: "My team",
-            shown: true,
-        },
-        NavItem {
-            key: "orders",
-            label: "Orders",
-            shown: true,
-        },
-        NavItem {
-            key: "review",
-            label: "Team review",
-            shown: false,
-        },
-        NavItem {
-            key: "sync",
-            label: "Sync center",
-            shown: true,
-        },
-    ];
-    let current = RwSignal::new("team");
     view! {
-        <Frame info=info session="Signed in" sidebar=move || view!{ <Sidebar items=items.clone() current=current on_select=move |k| current.set(k) /> }>
-            <Gallery />
+        <Frame info=info session="Not signed in">
+            <SignedOut />
         </Frame>
     }
 }
