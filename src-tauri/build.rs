@@ -16,6 +16,7 @@ fn main() {
         "unlock",
         "lock",
         "cancel_sign_in",
+        "touch",
         "downline_page",
     ];
 

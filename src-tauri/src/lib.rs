@@ -6,7 +6,29 @@ pub mod session;
 pub mod state;
 
 use state::AppState;
-use tauri::Manager;
+use tauri::{Emitter, Manager};
+
+/// How often the idle lock and the revocation wipe are checked.
+const GUARD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Locks the cache after the idle time and wipes it when the device was revoked, and
+/// tells the window (event `session`, the new `SessionView`) so it changes screen.
+async fn guard(app: tauri::AppHandle) {
+    loop {
+        tokio::time::sleep(GUARD_EVERY).await;
+        let state = app.state::<AppState>();
+        let Ok(mut session) = state.session().await else {
+            continue;
+        };
+        let done = session.guard(std::time::Instant::now()).await;
+        if done != session::Guarded::Nothing {
+            tracing::info!(?done, "the session guard acted");
+            if let Err(error) = app.emit("session", session.view()) {
+                tracing::warn!(%error, "could not tell the window");
+            }
+        }
+    }
+}
 
 /// Initialise `tracing` from `CANOPY_LOG` (default `info`). Never logs secrets:
 /// commands log ids and outcomes, not payloads.
@@ -34,6 +56,7 @@ pub fn run() -> Result<(), tauri::Error> {
                 // The signed-out screen still opens; signing in reports the same problem.
                 tracing::error!(%error, "the session could not start");
             }
+            tauri::async_runtime::spawn(guard(app.handle().clone()));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -47,6 +70,7 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::auth::unlock,
             commands::auth::lock,
             commands::auth::cancel_sign_in,
+            commands::auth::touch,
             commands::genealogy::downline_page,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))

@@ -7,7 +7,7 @@
 //! the real server, a real vault and a real cache.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use canopy_core::ipc::SessionView;
 use canopy_store::{Credentials, KdfParams, Store, StoreError, Vault};
@@ -90,6 +90,18 @@ pub struct Session {
     device_name: String,
     policy: Policy,
     stage: Stage,
+    /// The person's last input in the window (the idle lock counts from it).
+    last_activity: Instant,
+}
+
+/// What [`Session::guard`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guarded {
+    Nothing,
+    /// Idle past the auto-lock time: the cache was closed.
+    Locked,
+    /// The server revoked this device: the cache was wiped (SECURITY.md #19).
+    Wiped,
 }
 
 impl Session {
@@ -106,7 +118,41 @@ impl Session {
             device_name: device_name.into(),
             policy: Policy::default(),
             stage,
+            last_activity: Instant::now(),
         }
+    }
+
+    /// The person did something in the window.
+    pub fn touch(&mut self, now: Instant) {
+        self.last_activity = now;
+    }
+
+    /// Run every few seconds: locks the cache after the idle time the company's policy
+    /// allows (the user's choice, capped), and wipes it when the sync learned that the
+    /// server revoked this device.
+    pub async fn guard(&mut self, now: Instant) -> Guarded {
+        let Stage::Unlocked(u) = &self.stage else {
+            return Guarded::Nothing;
+        };
+        if u.sync.status().revoked {
+            let Stage::Unlocked(u) = std::mem::replace(&mut self.stage, Stage::SignedOut) else {
+                return Guarded::Nothing;
+            };
+            u.keeper.abort();
+            let _ = u.keeper.await;
+            u.sync.stop().await;
+            let store = Arc::try_unwrap(u.store).ok();
+            if let Err(e) = self.vault.wipe(store) {
+                tracing::error!(error = %e, "the revoked device's cache could not be wiped");
+            }
+            return Guarded::Wiped;
+        }
+        let policy = u.store.lock_policy().unwrap_or_default();
+        if now.saturating_duration_since(self.last_activity) >= policy.auto_lock_after(None) {
+            self.lock().await;
+            return Guarded::Locked;
+        }
+        Guarded::Nothing
     }
 
     /// The sync's timing (the tests make it fast).
@@ -378,6 +424,7 @@ impl Session {
     }
 
     fn start(&mut self, store: Store, device: KnownDevice, tokens: Option<auth::Session>) {
+        self.last_activity = Instant::now();
         let store = Arc::new(store);
         let (token_tx, token_rx) = watch::channel(tokens.as_ref().map(|t| t.access_token.clone()));
         let sync = runner::spawn(self.client.clone(), store.clone(), token_rx, self.policy);

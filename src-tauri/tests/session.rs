@@ -130,3 +130,80 @@ async fn sign_in_creates_the_cache_syncs_locks_and_unlocks_offline() {
     session.lock().await;
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_locks_and_a_revoked_device_is_wiped() {
+    use std::time::Instant;
+
+    use canopy_app::session::Guarded;
+    use canopy_core::ipc::SessionView;
+
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let who = account(&c, Role::Distributor);
+    let dir = tempfile::tempdir().unwrap();
+    let fast = Policy {
+        interval: Duration::from_millis(300),
+        first_retry: Duration::from_millis(50),
+        max_retry: Duration::from_millis(400),
+    };
+    let mut session = Session::new(
+        ServerClient::new(&p).unwrap(),
+        Vault::new(dir.path().join("cache"), Box::new(NoKeychain)),
+        "Test laptop",
+    )
+    .with_policy(fast);
+    session
+        .sign_in(&who.email, &who.password, None)
+        .await
+        .unwrap();
+    session
+        .second_factor(&code(&who.totp_secret))
+        .await
+        .unwrap();
+    session
+        .open_cache("a long local password", false)
+        .await
+        .unwrap();
+    synced_after(&session, None).await;
+
+    // Idle: nothing at once, locked once the policy's 15 minutes have passed.
+    assert_eq!(session.guard(Instant::now()).await, Guarded::Nothing);
+    session.touch(Instant::now());
+    let later = Instant::now() + Duration::from_secs(15 * 60 + 1);
+    assert_eq!(session.guard(later).await, Guarded::Locked);
+    assert_eq!(session.view(), SessionView::Locked);
+
+    // Unlocked again, then the laptop is reported stolen: an admin revokes it. The sync
+    // hears it, and the guard wipes the cache.
+    session.unlock("a long local password").await.unwrap();
+    let device = session
+        .store()
+        .unwrap()
+        .credentials()
+        .unwrap()
+        .unwrap()
+        .device_id;
+    let admin = common::sign_in(&p, account(&c, Role::Admin)).await;
+    let status = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
+        .build()
+        .unwrap()
+        .delete(format!("{}/v1/admin/devices/{device}", p.server_url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    let mut status = session.sync().unwrap().watch_status();
+    tokio::time::timeout(Duration::from_secs(60), status.wait_for(|s| s.revoked))
+        .await
+        .expect("the sync hears of the revocation")
+        .unwrap();
+    drop(status);
+    assert_eq!(session.guard(Instant::now()).await, Guarded::Wiped);
+    assert_eq!(session.view(), SessionView::SignedOut { has_cache: false });
+    assert!(!dir.path().join("cache").join("cache.db").exists());
+    running.shutdown().await.unwrap();
+}

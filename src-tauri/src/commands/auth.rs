@@ -105,6 +105,15 @@ pub async fn lock(state: State<'_, AppState>) -> Result<SessionView, CommandErro
     Ok(session.view())
 }
 
+/// The person did something in the window: the idle lock starts counting again. The UI
+/// calls it at most every few seconds while there is input.
+#[tauri::command]
+pub async fn touch(state: State<'_, AppState>) -> Result<(), CommandError> {
+    let mut session = state.session().await?;
+    session.touch(std::time::Instant::now());
+    Ok(())
+}
+
 /// Back to the start of the sign-in.
 #[tauri::command]
 pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<SessionView, CommandError> {
