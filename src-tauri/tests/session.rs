@@ -18,7 +18,7 @@ use canopy_sync::ServerClient;
 use canopy_sync::auth::SecondFactor;
 use canopy_sync::runner::SyncStatus;
 use canopy_sync::schedule::Policy;
-use common::{account, cached_ids, company, member_of, scope_of, serve};
+use common::{account, admin_revokes, cached_ids, company, member_of, scope_of, serve};
 use data_encoding::BASE32_NOPAD;
 
 fn code(secret: &str) -> SecondFactor {
@@ -184,18 +184,7 @@ async fn idle_locks_and_a_revoked_device_is_wiped() {
         .unwrap()
         .unwrap()
         .device_id;
-    let admin = common::sign_in(&p, account(&c, Role::Admin)).await;
-    let status = reqwest::Client::builder()
-        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
-        .build()
-        .unwrap()
-        .delete(format!("{}/v1/admin/devices/{device}", p.server_url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    admin_revokes(&c, &p, device).await;
     let mut status = session.sync().unwrap().watch_status();
     tokio::time::timeout(Duration::from_secs(60), status.wait_for(|s| s.revoked))
         .await

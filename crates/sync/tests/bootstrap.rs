@@ -13,8 +13,8 @@ use canopy_core::{MemberId, Period, Role};
 use canopy_server::rbac::{self, Relation};
 use canopy_sync::ServerClient;
 use common::{
-    MEMBERS, NOW, account, cached_ids, company, fresh_store, member_of, scope_of, serve, sign_in,
-    sign_in_with_device,
+    MEMBERS, NOW, account, admin_revokes, cached_ids, company, fresh_store, member_of, scope_of,
+    serve, sign_in, sign_in_with_device,
 };
 use serde_json::{Value, json};
 
@@ -263,18 +263,7 @@ async fn a_revoked_device_is_told_so_and_its_cache_is_wiped() {
         .unwrap();
 
     // The laptop is reported stolen: an admin revokes it.
-    let admin = sign_in(&p, account(&c, Role::Admin)).await;
-    let status = reqwest::Client::builder()
-        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
-        .build()
-        .unwrap()
-        .delete(format!("{}/v1/admin/devices/{device}", p.server_url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    admin_revokes(&c, &p, device).await;
 
     let err = client.pull_changes(&store, &token, NOW).await.unwrap_err();
     assert!(

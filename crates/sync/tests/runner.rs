@@ -19,8 +19,8 @@ use canopy_sync::ServerClient;
 use canopy_sync::runner::{self, SyncEvent, SyncHandle, SyncStatus};
 use canopy_sync::schedule::{Policy, Trigger};
 use common::{
-    MEMBERS, account, cached_ids, company, enrollment_form, fresh_store, member_of, scope_of,
-    serve, sign_in, sign_in_with_device,
+    MEMBERS, account, admin_revokes, cached_ids, company, enrollment_form, fresh_store, member_of,
+    scope_of, serve, sign_in, sign_in_with_device,
 };
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
@@ -391,18 +391,7 @@ async fn a_revoked_device_is_reported_and_the_task_ends_so_the_cache_can_be_wipe
     assert!(!cached_ids(&store).is_empty());
 
     // The laptop is reported stolen: an admin revokes it.
-    let admin = sign_in(&p, account(&c, Role::Admin)).await;
-    let status = reqwest::Client::builder()
-        .use_preconfigured_tls(canopy_sync::tls::client_config(&p).unwrap())
-        .build()
-        .unwrap()
-        .delete(format!("{}/v1/admin/devices/{device}", p.server_url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    admin_revokes(&c, &p, device).await;
 
     next_event(&mut events, "device revoked", |e| {
         matches!(e, SyncEvent::DeviceRevoked)

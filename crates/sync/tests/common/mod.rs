@@ -120,6 +120,22 @@ pub fn account(c: &Company, role: Role) -> &DemoAccount {
     c.accounts.iter().find(|a| a.role == role).unwrap()
 }
 
+/// The laptop is reported stolen: the demo admin revokes `device` through the API.
+pub async fn admin_revokes(c: &Company, p: &Provisioning, device: i64) {
+    let admin = sign_in(p, account(c, Role::Admin)).await;
+    let status = reqwest::Client::builder()
+        .use_preconfigured_tls(canopy_sync::tls::client_config(p).unwrap())
+        .build()
+        .unwrap()
+        .delete(format!("{}/v1/admin/devices/{device}", p.server_url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+}
+
 /// The member id of the demo account with `role`.
 pub async fn member_of(c: &Company, role: Role) -> MemberId {
     c.storage
