@@ -42,10 +42,11 @@ enum Stage {
         secret: String,
         otpauth_uri: String,
     },
-    /// Signed in online: waiting for the local password that creates or opens the cache.
+    /// Signed in online for the first time on this device (a device with a cache goes
+    /// straight to unlocked): waiting for the local password that creates the cache.
     Online {
         tokens: auth::Session,
-        new_key: Option<DeviceKey>,
+        key: DeviceKey,
     },
     Unlocked(Unlocked),
     /// A cache exists and is closed.
@@ -303,7 +304,7 @@ impl Session {
         let Stage::Code { mfa_token, device } = &self.stage else {
             return Err(SessionError::OutOfOrder("Start again from the sign-in"));
         };
-        let (tokens, new_key) = match device {
+        let (tokens, key) = match device {
             Some((_, known)) => {
                 let tokens = self
                     .client
@@ -336,42 +337,26 @@ impl Session {
                         },
                     )
                     .await?;
-                (tokens, Some(key))
+                (tokens, key)
             }
         };
-        self.stage = Stage::Online { tokens, new_key };
+        self.stage = Stage::Online { tokens, key };
         Ok(false)
     }
 
-    /// After an online sign-in: creates the cache under `password` on a first sign-in, or
-    /// opens the existing one (which also restarts its offline allowance); keeps the
+    /// After a first online sign-in: creates the cache under `password`, keeps the
     /// device's credentials in it and starts the sync.
     pub async fn open_cache(&mut self, password: &str, remember: bool) -> Result<(), SessionError> {
         let Stage::Online { .. } = &self.stage else {
             return Err(SessionError::OutOfOrder("Sign in first"));
         };
-        let now = SystemTime::now();
-        let store = if self.vault.exists() {
-            self.vault.unlock_online(password, now)?
-        } else {
-            check_local_password(password)?;
-            self.vault.create(password, KdfParams::DEFAULT, now)?
-        };
-        let Stage::Online { tokens, new_key } = std::mem::replace(&mut self.stage, Stage::Locked)
+        check_local_password(password)?;
+        let store = self
+            .vault
+            .create(password, KdfParams::DEFAULT, SystemTime::now())?;
+        let Stage::Online { tokens, key } = std::mem::replace(&mut self.stage, Stage::Locked)
         else {
             return Err(SessionError::OutOfOrder("Sign in first"));
-        };
-        let key = match new_key {
-            Some(key) => key,
-            None => match store.credentials()? {
-                Some(c) if c.device_id == tokens.device_id => DeviceKey::from_pkcs8(&c.device_key)?,
-                _ => {
-                    return Err(SessionError::Invalid(
-                        "This device's key is missing from its cache: remove the cache and sign in again"
-                            .into(),
-                    ));
-                }
-            },
         };
         store.write(|w| {
             w.put_credentials(&Credentials {

@@ -27,6 +27,20 @@ fn code(secret: &str) -> SecondFactor {
     SecondFactor::Code(secret.code_at(now))
 }
 
+/// A session (as after the app starts) over the cache in `dir`, syncing fast.
+fn session_in(p: &canopy_core::provisioning::Provisioning, dir: &std::path::Path) -> Session {
+    Session::new(
+        ServerClient::new(p).unwrap(),
+        Vault::new(dir.join("cache"), Box::new(NoKeychain)),
+        "Test laptop",
+    )
+    .with_policy(Policy {
+        interval: Duration::from_millis(300),
+        first_retry: Duration::from_millis(50),
+        max_retry: Duration::from_millis(400),
+    })
+}
+
 /// Waits until the sync reports a success after `after` (its last success before).
 async fn synced_after(session: &Session, after: Option<time::OffsetDateTime>) -> SyncStatus {
     let mut status = session.sync().unwrap().watch_status();
@@ -46,19 +60,7 @@ async fn sign_in_creates_the_cache_syncs_locks_and_unlocks_offline() {
     let (running, p) = serve(&c).await;
     let who = account(&c, Role::Distributor);
     let dir = tempfile::tempdir().unwrap();
-    let fast = Policy {
-        interval: Duration::from_millis(300),
-        first_retry: Duration::from_millis(50),
-        max_retry: Duration::from_millis(400),
-    };
-    let new_session = || {
-        Session::new(
-            ServerClient::new(&p).unwrap(),
-            Vault::new(dir.path().join("cache"), Box::new(NoKeychain)),
-            "Test laptop",
-        )
-        .with_policy(fast)
-    };
+    let new_session = || session_in(&p, dir.path());
     let mut session = new_session();
     assert!(!session.has_cache());
 
@@ -142,17 +144,7 @@ async fn idle_locks_and_a_revoked_device_is_wiped() {
     let (running, p) = serve(&c).await;
     let who = account(&c, Role::Distributor);
     let dir = tempfile::tempdir().unwrap();
-    let fast = Policy {
-        interval: Duration::from_millis(300),
-        first_retry: Duration::from_millis(50),
-        max_retry: Duration::from_millis(400),
-    };
-    let mut session = Session::new(
-        ServerClient::new(&p).unwrap(),
-        Vault::new(dir.path().join("cache"), Box::new(NoKeychain)),
-        "Test laptop",
-    )
-    .with_policy(fast);
+    let mut session = session_in(&p, dir.path());
     session
         .sign_in(&who.email, &who.password, None)
         .await
