@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use canopy_core::Role;
 use canopy_core::ipc::SessionView;
 use canopy_store::{Credentials, KdfParams, Store, StoreError, Vault};
 use canopy_sync::auth::{self, DeviceKey, DeviceToUse, KnownDevice, SecondFactor, SignInStep};
@@ -58,6 +59,8 @@ struct Unlocked {
     store: Arc<Store>,
     sync: SyncHandle,
     keeper: tokio::task::JoinHandle<()>,
+    /// The access token the keeper keeps live (`None` offline or once the session ended).
+    tokens: watch::Receiver<Option<String>>,
 }
 
 /// What the password step asks for next.
@@ -149,7 +152,8 @@ impl Session {
             return Guarded::Wiped;
         }
         let policy = u.store.lock_policy().unwrap_or_default();
-        if now.saturating_duration_since(self.last_activity) >= policy.auto_lock_after(None) {
+        let chosen = u.store.auto_lock().ok().flatten();
+        if now.saturating_duration_since(self.last_activity) >= policy.auto_lock_after(chosen) {
             self.lock().await;
             return Guarded::Locked;
         }
@@ -180,7 +184,16 @@ impl Session {
             Stage::Online { .. } => SessionView::LocalPassword {
                 min_length: MIN_LOCAL_PASSWORD,
             },
-            Stage::Unlocked(_) => SessionView::Unlocked,
+            Stage::Unlocked(u) => SessionView::Unlocked {
+                // A cache from before roles were kept shows the fewest menus until the
+                // next refresh states the role.
+                role: u
+                    .store
+                    .account_role()
+                    .ok()
+                    .flatten()
+                    .unwrap_or(Role::Distributor),
+            },
             Stage::Locked => SessionView::Locked,
         }
     }
@@ -212,6 +225,24 @@ impl Session {
             Stage::Unlocked(u) => Some(&u.store),
             _ => None,
         }
+    }
+
+    /// The session's current access token, if unlocked and the server gave one.
+    pub fn access_token(&self) -> Option<String> {
+        match &self.stage {
+            Stage::Unlocked(u) => u.tokens.borrow().clone(),
+            _ => None,
+        }
+    }
+
+    /// The client of the provisioned server.
+    pub fn client(&self) -> &ServerClient {
+        &self.client
+    }
+
+    /// The vault holding this device's cache.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
     }
 
     /// The running sync, if unlocked.
@@ -319,6 +350,7 @@ impl Session {
                 };
                 store.write(|w| {
                     w.put_online_sign_in(SystemTime::now())?;
+                    w.put_account_role(tokens.role)?;
                     w.put_refresh_token(&tokens.refresh_token)
                 })?;
                 self.start(store, known, Some(tokens));
@@ -363,7 +395,8 @@ impl Session {
                 device_id: tokens.device_id,
                 device_key: Zeroizing::new(key.pkcs8().to_vec()),
                 refresh_token: Zeroizing::new(tokens.refresh_token.clone()),
-            })
+            })?;
+            w.put_account_role(tokens.role)
         })?;
         if remember {
             self.vault.remember(&store)?;
@@ -412,7 +445,12 @@ impl Session {
         self.last_activity = Instant::now();
         let store = Arc::new(store);
         let (token_tx, token_rx) = watch::channel(tokens.as_ref().map(|t| t.access_token.clone()));
-        let sync = runner::spawn(self.client.clone(), store.clone(), token_rx, self.policy);
+        let sync = runner::spawn(
+            self.client.clone(),
+            store.clone(),
+            token_rx.clone(),
+            self.policy,
+        );
         let keeper = tokio::spawn(keep_tokens(
             self.client.clone(),
             store.clone(),
@@ -424,6 +462,7 @@ impl Session {
             store,
             sync,
             keeper,
+            tokens: token_rx,
         });
     }
 }
@@ -459,7 +498,11 @@ async fn keep_tokens(
         };
         match client.refresh(&refresh_token, &device).await {
             Ok(fresh) => {
-                if let Err(e) = store.write(|w| w.put_refresh_token(&fresh.refresh_token)) {
+                let kept = store.write(|w| {
+                    w.put_refresh_token(&fresh.refresh_token)?;
+                    w.put_account_role(fresh.role)
+                });
+                if let Err(e) = kept {
                     tracing::error!(error = %e, "could not keep the new refresh token");
                 }
                 let _ = tokens.send(Some(fresh.access_token.clone()));

@@ -84,6 +84,13 @@ async fn sign_in_creates_the_cache_syncs_locks_and_unlocks_offline() {
         .await
         .unwrap();
     assert!(session.is_unlocked() && session.has_cache());
+    // The server stated the role with the tokens: the menus follow it.
+    assert_eq!(
+        session.view(),
+        canopy_core::ipc::SessionView::Unlocked {
+            role: Role::Distributor
+        }
+    );
 
     // The first sync bootstraps exactly the distributor's scope.
     let first = synced_after(&session, None).await;
@@ -106,6 +113,13 @@ async fn sign_in_creates_the_cache_syncs_locks_and_unlocks_offline() {
         "{wrong}"
     );
     session.unlock("a long local password").await.unwrap();
+    // Offline, the role comes from the cache, where the sign-in kept it.
+    assert_eq!(
+        session.view(),
+        canopy_core::ipc::SessionView::Unlocked {
+            role: Role::Distributor
+        }
+    );
     synced_after(&session, first.last_success).await;
     session.lock().await;
 

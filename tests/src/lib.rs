@@ -3,13 +3,18 @@
 //!
 //! The suites read the variables that xtask sets: `CANOPY_E2E_APP` (the app
 //! binary), `CANOPY_E2E_WEBDRIVER` (tauri-driver's URL), `CANOPY_E2E_OUT`
-//! (where screenshots go) and `CANOPY_E2E_PROVISIONING` (the demo server's
-//! `demo.json`, which the app was started with).
+//! (where screenshots go), `CANOPY_E2E_PROVISIONING` (the shared demo server's
+//! `demo.json`), `CANOPY_E2E_APP_PROVISIONING` and `CANOPY_E2E_APP_DATA` (the
+//! provisioning file and the data folder the app is started with: each test
+//! writes the one and clears the other before it opens the window),
+//! `CANOPY_E2E_SERVER` (the `canopy-server` binary, for tests that run their
+//! own server) and `CANOPY_E2E_SCRATCH` (a folder for such servers).
 
 #[cfg(target_os = "linux")]
 pub mod screen;
+pub mod server;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -32,6 +37,25 @@ pub struct AppWindow {
     out_dir: PathBuf,
 }
 
+/// The current code of the authenticator whose base32 `secret` is given, as a person
+/// would read it off their phone.
+pub fn totp_now(secret: &str) -> Result<String> {
+    let bytes = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .context("the TOTP secret is not base32")?;
+    let secret = canopy_server::auth::TotpSecret::from_bytes(&bytes)
+        .map_err(|e| anyhow::anyhow!("a bad TOTP secret: {e}"))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    Ok(secret.code_at(now))
+}
+
+/// A folder under the suite's scratch space, for a test's own server.
+pub fn scratch(name: &str) -> Result<PathBuf> {
+    Ok(PathBuf::from(env("CANOPY_E2E_SCRATCH")?).join(name))
+}
+
 fn env(name: &str) -> Result<String> {
     std::env::var(name).with_context(|| {
         format!("{name} is not set: the end-to-end suite runs through `cargo xtask e2e`")
@@ -39,8 +63,32 @@ fn env(name: &str) -> Result<String> {
 }
 
 impl AppWindow {
-    /// Start the app through tauri-driver and wait for its window.
+    /// Start the app, as on a new device, provisioned for the shared demo server.
     pub async fn open() -> Result<Self> {
+        Self::open_with(Path::new(&env("CANOPY_E2E_PROVISIONING")?), true).await
+    }
+
+    /// Start the app provisioned by the file at `provisioning`; `fresh`: as on a new
+    /// device (no cache), else over the cache the last window left.
+    pub async fn open_with(provisioning: &Path, fresh: bool) -> Result<Self> {
+        let target = PathBuf::from(env("CANOPY_E2E_APP_PROVISIONING")?);
+        std::fs::copy(provisioning, &target).with_context(|| {
+            format!(
+                "cannot copy {} to {}",
+                provisioning.display(),
+                target.display()
+            )
+        })?;
+        let data = PathBuf::from(env("CANOPY_E2E_APP_DATA")?);
+        if fresh && data.exists() {
+            std::fs::remove_dir_all(&data)
+                .with_context(|| format!("cannot clear {}", data.display()))?;
+        }
+        Self::start().await
+    }
+
+    /// Start the app through tauri-driver and wait for its window.
+    async fn start() -> Result<Self> {
         let app = env("CANOPY_E2E_APP")?;
         let webdriver = env("CANOPY_E2E_WEBDRIVER")?;
         let out_dir = PathBuf::from(env("CANOPY_E2E_OUT")?);
@@ -77,6 +125,55 @@ impl AppWindow {
             .first()
             .await
             .with_context(|| format!("`{css}` did not show `{text}` within {SCREEN_TIMEOUT:?}"))
+    }
+
+    /// Type `text` into the input matching `css` (after clearing it).
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let input = self.find(css).await?;
+        input
+            .clear()
+            .await
+            .with_context(|| format!("cannot clear `{css}`"))?;
+        input
+            .send_keys(text)
+            .await
+            .with_context(|| format!("cannot type into `{css}`"))
+    }
+
+    /// Click the element matching `css` once it is shown.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.find(css)
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("cannot click `{css}`"))
+    }
+
+    /// The text of the element matching `css`, once it is shown.
+    pub async fn text_of(&self, css: &str) -> Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
+    /// Whether anything matches `css` now (no waiting).
+    pub async fn has(&self, css: &str) -> Result<bool> {
+        Ok(!self.driver.find_all(By::Css(css)).await?.is_empty())
+    }
+
+    /// Waits until `ready` holds, asking every 200 ms, for at most `limit`.
+    pub async fn wait_until<F>(&self, what: &str, limit: Duration, mut ready: F) -> Result<()>
+    where
+        F: AsyncFnMut(&Self) -> Result<bool>,
+    {
+        let start = std::time::Instant::now();
+        loop {
+            if ready(self).await? {
+                return Ok(());
+            }
+            if start.elapsed() > limit {
+                anyhow::bail!("{what}: not within {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Save a PNG of the window, as shown on the display, as `<out>/<name>.png`.

@@ -23,12 +23,7 @@ pub struct DemoServer {
 pub fn start(dir: &Path) -> Result<DemoServer> {
     proc::step("Starting the demo server (canopy-server demo)");
     proc::run(proc::cargo().args(["build", "--package", "canopy-server"]))?;
-    let name = if cfg!(windows) {
-        "canopy-server.exe"
-    } else {
-        "canopy-server"
-    };
-    let binary = paths::target_dir().join("debug").join(name);
+    let binary = server_binary();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let provisioning = dir.join("demo.json");
     // The server rewrites it once it listens, with the port it got.
@@ -64,6 +59,16 @@ pub fn start(dir: &Path) -> Result<DemoServer> {
         provisioning,
         _process: process,
     })
+}
+
+/// The debug `canopy-server` binary `start` builds.
+pub fn server_binary() -> PathBuf {
+    let name = if cfg!(windows) {
+        "canopy-server.exe"
+    } else {
+        "canopy-server"
+    };
+    paths::target_dir().join("debug").join(name)
 }
 
 /// Where `run` keeps the demo's CA, keys and provisioning file between runs,

@@ -33,10 +33,24 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
         return Ok(());
     }
     proc::step("End-to-end suite: the real window under Xvfb, driven by tauri-driver");
+    // A new demo company each run: its figures are for the current period, and no
+    // earlier run's enrollments or sign-ins are in the way.
     let demo_dir = paths::target_dir().join("e2e-demo");
+    if demo_dir.exists() {
+        std::fs::remove_dir_all(&demo_dir)
+            .with_context(|| format!("cannot clear {}", demo_dir.display()))?;
+    }
     let server = demo::start(&demo_dir)?;
+    // The app reads its provisioning file and keeps its cache where each test says (a
+    // test writes the file and clears the folder before it opens the window), never in
+    // the person's own app folder.
+    let app_dir = paths::target_dir().join("e2e-app");
+    std::fs::create_dir_all(&app_dir)
+        .with_context(|| format!("cannot create {}", app_dir.display()))?;
+    let app_provisioning = app_dir.join("provisioning.json");
+    let app_data = app_dir.join("data");
     let display = Display::start()?;
-    let driver = Driver::start(&display.name, &server.provisioning)?;
+    let driver = Driver::start(&display.name, &app_provisioning, &app_data)?;
     let out = paths::e2e_out();
     // Screenshots and failure evidence are from this run only.
     if out.exists() {
@@ -58,7 +72,14 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
         format!("http://127.0.0.1:{}", driver.port),
     )
     .env("CANOPY_E2E_OUT", &out)
-    .env("CANOPY_E2E_PROVISIONING", &server.provisioning);
+    .env("CANOPY_E2E_PROVISIONING", &server.provisioning)
+    .env("CANOPY_E2E_APP_PROVISIONING", &app_provisioning)
+    .env("CANOPY_E2E_APP_DATA", &app_data)
+    .env("CANOPY_E2E_SERVER", demo::server_binary())
+    .env(
+        "CANOPY_E2E_SCRATCH",
+        paths::target_dir().join("e2e-scratch"),
+    );
     let (ok, output) = proc::run_captured(&mut cmd)?;
     tally.add_output(&output);
     drop(driver);
@@ -125,7 +146,7 @@ struct Driver {
 impl Driver {
     /// The app it starts inherits its environment: the display and the
     /// provisioning file of the demo server.
-    fn start(display: &str, provisioning: &Path) -> Result<Self> {
+    fn start(display: &str, provisioning: &Path, data: &Path) -> Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let native = which_webkit_driver()?;
@@ -140,6 +161,7 @@ impl Driver {
         ])
         .env("DISPLAY", display)
         .env("CANOPY_PROVISIONING", provisioning)
+        .env("CANOPY_DATA_DIR", data)
         // Software rendering: Xvfb has no GPU, and WebKit's DMA-BUF renderer
         // would otherwise leave the window blank.
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")

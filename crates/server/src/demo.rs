@@ -1,7 +1,9 @@
 //! The demo installation: a private CA, a server certificate for loopback,
 //! a backup key whose pin ships ahead of its use, and `demo.json` for the app.
 //! Files are reused when present, so the pins stay the same across restarts; the demo
-//! company and its three accounts are made on the first run ([`prepare`]) and kept.
+//! company and its three accounts are made on the first run ([`prepare`]) and kept. The
+//! company's last period is the month of that first run, so a fresh demo has this month's
+//! figures.
 
 use std::path::{Path, PathBuf};
 
@@ -66,6 +68,10 @@ impl Default for DemoCompany {
 struct SavedDemo {
     members: usize,
     seed: u64,
+    /// The day the company was generated as of (`YYYY-MM-DD`); absent in demos made
+    /// before it was recorded (they were generated as of [`seed::REFERENCE_DATE`]).
+    #[serde(default)]
+    reference: Option<String>,
     accounts: Vec<DemoAccount>,
 }
 
@@ -165,12 +171,25 @@ pub fn ensure_files(dir: &Path) -> Result<DemoFiles, DemoError> {
 }
 
 /// On the first run (no `DIR/demo-accounts.json`), fills the empty demo database with
-/// `company` and creates the distributor, manager and admin accounts; later runs check
-/// that those accounts are still there and return them unchanged.
+/// `company` as of today (the clock's UTC date) and creates the distributor, manager and
+/// admin accounts; later runs check that those accounts are still there and return them
+/// unchanged.
 pub async fn prepare(
     files: &DemoFiles,
     config: &Config,
     company: DemoCompany,
+) -> Result<Vec<DemoAccount>, DemoError> {
+    let today = time::OffsetDateTime::now_utc().date();
+    prepare_at(files, config, company, today).await
+}
+
+/// [`prepare`] with the company generated as of `today` on the first run (recorded in
+/// `DIR/demo-accounts.json`; later runs keep the company made then).
+pub async fn prepare_at(
+    files: &DemoFiles,
+    config: &Config,
+    company: DemoCompany,
+    today: time::Date,
 ) -> Result<Vec<DemoAccount>, DemoError> {
     // The database holds personal data and password hashes: owner-readable only. SQLite
     // gives its -wal and -shm files the same mode as the database file.
@@ -208,6 +227,11 @@ pub async fn prepare(
                 "reusing the demo company made earlier"
             );
         }
+        let as_of = saved
+            .reference
+            .clone()
+            .unwrap_or_else(|| canopy_core::format_date(seed::REFERENCE_DATE));
+        tracing::info!(%as_of, "the demo company's figures run up to the day it was made");
         return Ok(saved.accounts);
     }
     if storage.find_member(MemberId::new(1)).await?.is_some() {
@@ -218,7 +242,7 @@ pub async fn prepare(
             files.database.display()
         )));
     }
-    let generated = Company::generate(company.members, company.seed)?;
+    let generated = Company::generate_at(company.members, company.seed, today)?;
     let picks = generated.demo_members()?;
     seed::insert(&*storage, &generated, 20_000, |_| {}).await?;
     let keys = totp_sealing_keys(&config.secrets)?;
@@ -234,6 +258,7 @@ pub async fn prepare(
     let saved = SavedDemo {
         members: company.members,
         seed: company.seed,
+        reference: Some(canopy_core::format_date(today)),
         accounts,
     };
     write(&saved_path, &serde_json::to_string_pretty(&saved)?, true)?;

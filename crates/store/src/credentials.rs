@@ -3,6 +3,7 @@
 //! cache (never in a plain file), so a locked or stolen laptop gives neither away; a
 //! bootstrap never replaces them.
 
+use canopy_core::Role;
 use data_encoding::BASE64;
 use rusqlite::{OptionalExtension, params};
 use zeroize::Zeroizing;
@@ -14,6 +15,7 @@ use crate::write::Writer;
 const DEVICE_ID: &str = "device_id";
 const DEVICE_KEY: &str = "device_key";
 const REFRESH_TOKEN: &str = "refresh_token";
+const ACCOUNT_ROLE: &str = "account_role";
 
 /// The device's session material.
 pub struct Credentials {
@@ -44,6 +46,15 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Keeps the account's role as the server last stated it, so a locked-then-unlocked
+    /// app offline still shows the menus of that role (the server enforces them anyway).
+    pub fn put_account_role(&self, role: Role) -> Result<(), StoreError> {
+        self.tx()
+            .prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+            .execute(params![ACCOUNT_ROLE, role.key()])?;
+        Ok(())
+    }
+
     /// Keeps the refresh token a refresh handed out (the previous one is spent).
     pub fn put_refresh_token(&self, token: &str) -> Result<(), StoreError> {
         self.tx()
@@ -54,6 +65,25 @@ impl Writer<'_> {
 }
 
 impl Store {
+    /// The account's role as the server last stated it; `None` before the first sign-in
+    /// stored it.
+    pub fn account_role(&self) -> Result<Option<Role>, StoreError> {
+        self.database().read(|conn| {
+            let key: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM meta WHERE key = ?1",
+                    [ACCOUNT_ROLE],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            key.map(|k| {
+                k.parse()
+                    .map_err(|_| StoreError::Invalid("the cache's account role is damaged".into()))
+            })
+            .transpose()
+        })
+    }
+
     /// The device's session material, if a sign-in on this device stored it.
     pub fn credentials(&self) -> Result<Option<Credentials>, StoreError> {
         self.database().read(|conn| {
@@ -109,5 +139,8 @@ mod tests {
         assert_eq!(back.device_key.as_slice(), &[1, 2, 3, 250]);
         assert_eq!(back.refresh_token.as_str(), "r2");
         assert!(!format!("{back:?}").contains("r2"));
+        assert_eq!(store.account_role().unwrap(), None);
+        store.write(|w| w.put_account_role(Role::Manager)).unwrap();
+        assert_eq!(store.account_role().unwrap(), Some(Role::Manager));
     }
 }

@@ -284,13 +284,14 @@ impl BulkWriter<'_> {
     }
 
     /// Appends a member's personal volume in a period (group volumes come at the end).
+    /// Not counted in the progress: volumes ride with their members, and the server's
+    /// `rows_total` counts members.
     pub fn volume(&mut self, member: MemberId, period: Period, pv: Pv) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
                 "INSERT INTO volumes (member_id, period, pv, gv) VALUES (?1, ?2, ?3, ?3)",
             )?
             .execute(params![member.get(), period.index(), pv.hundredths()])?;
-        self.rows += 1;
         Ok(())
     }
 

@@ -48,6 +48,9 @@ impl Default for LockPolicy {
 const MAX_IDLE: &str = "policy.max_idle_secs";
 const MAX_OFFLINE_DAYS: &str = "policy.max_offline_days";
 const LAST_ONLINE: &str = "last_online_sign_in";
+/// The idle time the user chose on this device (seconds), kept apart from the company's
+/// cap so a later, looser policy gives back what they chose.
+const AUTO_LOCK: &str = "auto_lock_secs";
 
 fn unix_secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
@@ -74,6 +77,19 @@ impl Writer<'_> {
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )?
             .execute(params![LAST_ONLINE, unix_secs(at).to_string()])?;
+        Ok(())
+    }
+
+    /// Keeps the idle time the user chose (never under [`LockPolicy::MIN_IDLE`]); the
+    /// company's cap is applied when it is used ([`LockPolicy::auto_lock_after`]).
+    pub fn put_auto_lock(&self, chosen: Duration) -> Result<(), StoreError> {
+        let secs = chosen.max(LockPolicy::MIN_IDLE).as_secs();
+        self.tx()
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![AUTO_LOCK, secs.to_string()])?;
         Ok(())
     }
 }
@@ -108,6 +124,15 @@ impl Store {
         })
     }
 
+    /// The idle time the user chose, if they chose one (not yet capped by the company: pass
+    /// it to [`LockPolicy::auto_lock_after`]).
+    pub fn auto_lock(&self) -> Result<Option<Duration>, StoreError> {
+        Ok(self
+            .meta_number(AUTO_LOCK)?
+            .and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs))
+    }
+
     /// When the user last signed in online, if ever on this cache.
     pub fn last_online_sign_in(&self) -> Result<Option<SystemTime>, StoreError> {
         Ok(self
@@ -131,6 +156,41 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::CacheKey;
+
+    #[test]
+    fn the_chosen_auto_lock_is_kept_then_capped_and_floored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(&dir.path().join("cache.db"), CacheKey::generate().unwrap()).unwrap();
+        assert_eq!(store.auto_lock().unwrap(), None, "nothing chosen yet");
+        store
+            .write(|w| {
+                w.put_lock_policy(&LockPolicy {
+                    max_idle: Duration::from_secs(30 * 60),
+                    max_offline_days: 7,
+                })
+            })
+            .unwrap();
+        // (chosen, kept, then applied under the company's 30-minute cap)
+        let cases = [
+            (5 * 60, 5 * 60, 5 * 60),
+            (60 * 60, 60 * 60, 30 * 60),
+            (10, 60, 60),
+        ];
+        for (chosen, kept, applied) in cases {
+            store
+                .write(|w| w.put_auto_lock(Duration::from_secs(chosen)))
+                .unwrap();
+            let stored = store.auto_lock().unwrap();
+            assert_eq!(stored, Some(Duration::from_secs(kept)), "{chosen}");
+            assert_eq!(
+                store.lock_policy().unwrap().auto_lock_after(stored),
+                Duration::from_secs(applied),
+                "{chosen}"
+            );
+        }
+    }
 
     #[test]
     fn the_user_chooses_within_the_companys_cap() {

@@ -103,6 +103,10 @@ pub struct Session {
     #[serde(with = "time::serde::rfc3339")]
     pub refresh_expires_at: OffsetDateTime,
     pub device_id: i64,
+    /// The account's role now: the app shows only the menus it may use.
+    pub role: canopy_core::Role,
+    /// The member the account is linked to.
+    pub member: Option<i64>,
 }
 
 /// Tokens are secrets: never printed.

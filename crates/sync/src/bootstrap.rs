@@ -128,8 +128,14 @@ impl ServerClient {
             };
             bytes += size;
             if !decoded.last {
-                // The pages after this one, up to the last (known from this page's size).
-                let per_page = decoded.rows.len().max(1) as u64;
+                // The pages after this one, up to the last (known from this page's size in
+                // members: `rows_total` counts members, and their volume rows ride along).
+                let members = decoded
+                    .rows
+                    .iter()
+                    .filter(|r| matches!(r, canopy_core::sync::Row::Member(_)))
+                    .count();
+                let per_page = members.max(1) as u64;
                 let pages = decoded.rows_total.div_ceil(per_page);
                 let from = ahead.back().map_or(decoded.page + 1, |p| p.page + 1);
                 for next in from..(decoded.page + 1 + AHEAD).min(pages) {

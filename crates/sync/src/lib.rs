@@ -1,6 +1,7 @@
 //! The sync client: pinned TLS to the company's server, then (as the sync issue lands)
 //! bootstrap, deltas and the outbox push into the store.
 
+pub mod account;
 pub mod apply;
 pub mod auth;
 pub mod bootstrap;

@@ -14,7 +14,7 @@ use canopy_server::storage::NewAccount;
 use canopy_sync::ServerClient;
 use canopy_sync::SyncError;
 use canopy_sync::auth::{DeviceKey, DeviceToUse, KnownDevice, SecondFactor, SignInStep};
-use common::{account, company, serve};
+use common::{account, company, member_of, serve};
 use data_encoding::BASE32_NOPAD;
 use time::OffsetDateTime;
 
@@ -76,6 +76,12 @@ async fn a_device_signs_in_with_a_code_then_with_its_key_and_refreshes() {
         .await
         .unwrap();
     assert!(session.access_expires_at > OffsetDateTime::now_utc());
+    // The tokens state the account's role and member, for the app's menus.
+    assert_eq!(session.role, Role::Distributor);
+    assert_eq!(
+        session.member,
+        Some(member_of(&c, Role::Distributor).await.get())
+    );
     let debug = format!("{session:?}");
     assert!(!debug.contains(&session.access_token) && !debug.contains(&session.refresh_token));
 
@@ -98,6 +104,11 @@ async fn a_device_signs_in_with_a_code_then_with_its_key_and_refreshes() {
     // Refresh with the device's key: a new pair; the old refresh token is spent.
     let refreshed = client.refresh(&again.refresh_token, &device).await.unwrap();
     assert_ne!(refreshed.access_token, again.access_token);
+    assert_eq!(
+        refreshed.role,
+        Role::Distributor,
+        "a refresh states the role too"
+    );
     assert!(client.refresh(&again.refresh_token, &device).await.is_err());
     // Another device's key can't refresh this session.
     let thief = KnownDevice {

@@ -199,10 +199,21 @@ async fn offline_enrollments_are_applied_once_and_refusals_come_back_with_reason
 
     // The next delta brings them into the rep's cache, under the rep, with the rep's new
     // contact details.
-    // 1,000 new members and the rep, whose own orders come along (their member changed).
-    let own_orders = c.storage.orders_of(me).await.unwrap().len() as u64;
+    // 1,000 new members and the rep, whose own orders and volumes come along (their
+    // member changed): a volume row for each period with an order, and for this period
+    // and the previous one (zero or not, so a cancelled order's volume is cleared).
+    let own_orders = c.storage.orders_of(me).await.unwrap();
+    let this = Period::containing(OffsetDateTime::now_utc().date()).unwrap();
+    let periods: std::collections::BTreeSet<Period> = own_orders
+        .iter()
+        .map(|o| Period::containing(o.placed_at.date()).unwrap())
+        .chain([this, this.previous().unwrap()])
+        .collect();
     let changes = client.pull_changes(&store, &token, NOW).await.unwrap();
-    assert_eq!(changes, 1_001 + own_orders);
+    assert_eq!(
+        changes,
+        1_001 + own_orders.len() as u64 + periods.len() as u64
+    );
     let own = store.member(me, period).unwrap().personal.unwrap();
     assert_eq!(own.email.as_deref(), Some("rep.new@example.pt"));
     assert_eq!(own.phone.as_deref(), Some("+351912345678"));

@@ -127,9 +127,14 @@ pub async fn cancel_sign_in(state: State<'_, AppState>) -> Result<SessionView, C
 pub fn to_command_error(error: SessionError) -> CommandError {
     let text = error.to_string();
     match error {
-        SessionError::Sync(SyncError::PinMismatch | SyncError::Certificate(_)) => {
-            CommandError::Security(text)
-        }
+        SessionError::Sync(SyncError::PinMismatch) => CommandError::Security(
+            "The server did not present the keys this device was given, so nothing was sent. \
+             Someone may be intercepting the connection."
+                .into(),
+        ),
+        SessionError::Sync(SyncError::Certificate(detail)) => CommandError::Security(format!(
+            "The server's certificate was not accepted ({detail}), so nothing was sent."
+        )),
         SessionError::Sync(SyncError::Unreachable(_)) => CommandError::Offline(
             "The company's server can't be reached. Check the connection, or unlock \
              offline if this device has been used before."

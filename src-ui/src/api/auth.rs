@@ -87,3 +87,8 @@ pub async fn lock() -> Result<SessionView, ApiError> {
 pub async fn cancel_sign_in() -> Result<SessionView, ApiError> {
     call("cancel_sign_in", &()).await
 }
+
+/// Tells the shell the person is active, so the idle lock starts counting again.
+pub async fn touch() -> Result<(), ApiError> {
+    call("touch", &()).await
+}

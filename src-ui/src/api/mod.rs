@@ -1,12 +1,16 @@
 //! Typed wrappers of the Tauri commands, one module per command module in
 //! `src-tauri/src/commands/`. Components call these, never `invoke` directly.
 
+pub mod action;
 pub mod app;
-#[allow(
-    dead_code,
-    reason = "the sign-in, unlock and lock screens call these next"
-)]
 pub mod auth;
+pub mod dashboard;
+pub mod events;
+pub mod genealogy;
 mod invoke;
+pub mod orders;
+pub mod outbox;
+pub mod security;
+pub mod team;
 
 pub use invoke::ApiError;

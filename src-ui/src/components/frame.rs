@@ -1,6 +1,8 @@
 //! The window's frame around every screen: the top bar (brand and session
 //! status), an optional navigation sidebar, the scrolling main area and the
 //! footer. Signed out there is nothing to navigate, so no sidebar.
+//! The sidebar and the top bar's controls are views of their own, so they can
+//! follow the session (appear on unlock, go on lock).
 
 use canopy_core::ipc::AppInfo;
 use leptos::prelude::*;
@@ -17,6 +19,9 @@ pub fn Frame(
     info: LocalResource<Result<AppInfo, ApiError>>,
     #[prop(into)] session: Signal<String>,
     #[prop(optional, into)] sidebar: Option<ViewFn>,
+    /// Controls at the top bar's end, after the status (the lock button).
+    #[prop(optional, into)]
+    topbar_end: Option<ViewFn>,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -27,6 +32,7 @@ pub fn Frame(
                     <span class="session-status" data-testid="session-status">
                         {move || session.get()}
                     </span>
+                    {topbar_end.map(|end| end.run())}
                 </div>
             </header>
             <div class="shell-body">

@@ -8,21 +8,19 @@
 
 pub mod badge;
 pub mod brand;
-#[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod button;
 pub mod callout;
 pub mod card;
 pub mod footer;
 pub mod frame;
+pub mod member_picker;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod modal;
+pub mod problem;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod progress;
-#[allow(dead_code, reason = "the kit's parts for screens that come next")]
+pub mod qr;
 pub mod security_banner;
-#[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod sidebar;
-#[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod states;
-#[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod text_field;

@@ -1,6 +1,7 @@
 //! The screen shown before anyone has signed in on this device: what Canopy
 //! is, which company's server the device is set up for (so the person can
-//! check its address and key fingerprints), and how the data is protected.
+//! check its address and key fingerprints), how the data is protected, and
+//! beside it the sign-in form the shell passes as children.
 
 use canopy_core::ipc::ProvisioningStatus;
 use leptos::prelude::*;
@@ -27,9 +28,10 @@ const FEATURES: [(&str, &str); 3] = [
 ];
 
 #[component]
-pub fn SignedOut() -> impl IntoView {
+pub fn SignedOut(children: Children) -> impl IntoView {
     let provisioning = LocalResource::new(api::app::provisioning_status);
     view! {
+        <div class="welcome-layout">
         <section class="welcome" data-testid="signed-out">
             <header class="welcome-head">
                 <h1>"Welcome to Canopy"</h1>
@@ -53,6 +55,8 @@ pub fn SignedOut() -> impl IntoView {
                     .collect_view()}
             </ul>
         </section>
+        <div class="welcome-form">{children()}</div>
+        </div>
     }
 }
 

@@ -3,8 +3,17 @@
 
 mod dashboard;
 mod genealogy;
+mod orders;
+mod outbox;
+mod security;
+mod team;
 
+pub use dashboard::*;
 pub use genealogy::*;
+pub use orders::*;
+pub use outbox::*;
+pub use security::*;
+pub use team::*;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +57,9 @@ pub enum SessionView {
     SetUp { secret: String, otpauth_uri: String },
     /// Signed in online for the first time here: choose the device's password.
     LocalPassword { min_length: usize },
-    /// The cache is open.
-    Unlocked,
+    /// The cache is open. `role`: the account's, as the server last stated it, for the
+    /// menus (the server enforces what each role may do).
+    Unlocked { role: crate::Role },
     /// The cache is closed: unlock with the device's password.
     Locked,
 }
@@ -73,6 +83,9 @@ pub enum CommandError {
     /// Input failed validation; the message says which field and why.
     #[error("{0}")]
     Invalid(String),
+    /// A form's fields failed validation: each message goes next to its field.
+    #[error("Some fields need attention")]
+    Fields(Vec<crate::FieldMessage>),
     /// The server or the cache refused (a wrong password or code): its own words.
     #[error("{0}")]
     Refused(String),

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use canopy_core::AccountId;
+use canopy_core::{AccountId, Role};
 use data_encoding::{BASE64, HEXLOWER};
 use ring::signature::{ED25519, UnparsedPublicKey};
 use serde::Serialize;
@@ -231,7 +231,7 @@ impl TokenPair {
         })
     }
 
-    pub fn response(&self, device: DeviceId) -> SessionTokens {
+    pub fn response(&self, device: DeviceId, account: &AccountRecord) -> SessionTokens {
         SessionTokens {
             token_type: "Bearer",
             access_token: self.access.as_str().to_owned(),
@@ -239,6 +239,8 @@ impl TokenPair {
             refresh_token: self.refresh.as_str().to_owned(),
             refresh_expires_at: self.refresh_issued.expires_at,
             device_id: device.get(),
+            role: account.role,
+            member: account.member.map(|m| m.get()),
         }
     }
 }
@@ -254,4 +256,10 @@ pub struct SessionTokens {
     #[serde(with = "time::serde::rfc3339")]
     pub refresh_expires_at: OffsetDateTime,
     pub device_id: i64,
+    /// The account's role now, so the app shows only the menus it may use (the server
+    /// enforces them anyway).
+    #[schema(value_type = String)]
+    pub role: Role,
+    /// The member the account is linked to, if any.
+    pub member: Option<i64>,
 }

@@ -85,7 +85,12 @@ pub async fn refresh(
     match state.storage.rotate_refresh_token(rotation, now).await? {
         RotateOutcome::Rotated(session) => {
             state.storage.touch_device(session.device, now).await?;
-            Ok(Json(pair.response(session.device)))
+            let account = state
+                .storage
+                .find_account(session.account)
+                .await?
+                .ok_or_else(ApiError::session_ended)?;
+            Ok(Json(pair.response(session.device, &account)))
         }
         RotateOutcome::ReuseDetected(session) => {
             tracing::warn!(

@@ -469,7 +469,7 @@ pub async fn mfa(
         }),
     )
     .await?;
-    Ok(Json(pair.response(device)))
+    Ok(Json(pair.response(device, &account)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,13 @@
 //! The rows are read when their page is, so a change after the checkpoint may already show;
 //! the deltas since the checkpoint bring everything else.
 //!
+//! Volumes ride with their members: each member's personal volume in this period and the
+//! previous one (what the dashboard and the lists show; a bootstrap at a million members
+//! can't afford a year of every member's), and the user's own in every period they ordered
+//! in. A member a delta sends again comes with those periods' volumes again, a zero where
+//! their orders no longer count (a cancelled one), so that volume leaves the cache too;
+//! a period without any order has nothing to correct and sends nothing.
+//!
 //! `POST /v1/sync/changes`: what changed since a cursor, from the change log: a changed
 //! member in the caller's scope now is sent whole (minimised), one outside it as a removal,
 //! so a member moved out of a team, or a team moved away, vanishes from the caches of
@@ -24,8 +31,8 @@ use canopy_core::sync::push::{
     Command, ContactForm, MAX_COMMANDS, NoteForm, OrderForm, Outcome, PushCommand, PushRequest,
     PushResponse, PushResult,
 };
-use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, codec};
-use canopy_core::{Member, Rank, RankLevel};
+use canopy_core::sync::{BootstrapPage, DeltaBatch, DeltaOp, PROTOCOL, Row, VolumeRow, codec};
+use canopy_core::{Member, MemberId, Order, Period, Pv, Rank, RankLevel};
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -109,22 +116,30 @@ pub async fn bootstrap(
             "There is no such page in this bootstrap",
         ));
     }
-    let members = state
-        .storage
-        .snapshot_members(snapshot.id, from, PAGE_ROWS)
-        .await?;
+    let (previous, _) = recent_periods(&state)?;
+    // The members and their volumes, read side by side (the storage has several readers).
+    let (members, volumes) = tokio::join!(
+        state.storage.snapshot_members(snapshot.id, from, PAGE_ROWS),
+        state
+            .storage
+            .snapshot_volumes(snapshot.id, from, PAGE_ROWS, previous)
+    );
+    let (members, mut volumes) = (members?, volumes?);
     let listed = members.len() as u64;
     let mut rows = Vec::new();
     if req.page == 0 {
-        // The catalogue and the user's own orders ride on the first page (a few dozen
-        // rows beside the members it holds); `rows_total` counts members.
+        // The catalogue and the user's own orders and volumes ride on the first page (a
+        // few dozen rows beside the members it holds); `rows_total` counts members.
         rows.extend(catalogue_and_orders(&state, &grant).await?);
     }
+    // The user's own volumes came with their orders; an empty cache needs no zeros.
+    volumes.retain(|v| Some(v.member) != grant.member && v.pv != Pv::ZERO);
     rows.extend(
         members
             .into_iter()
             .map(|(member, personal)| Row::Member(Box::new(minimised(&grant, member, personal)))),
     );
+    rows.extend(volumes.into_iter().map(Row::Volume));
     let page = BootstrapPage {
         protocol: PROTOCOL,
         checkpoint: format!("s{}.{}", snapshot.id, scope_tag(&grant)),
@@ -136,7 +151,7 @@ pub async fn bootstrap(
     respond(&page)
 }
 
-/// The whole catalogue and the caller's own orders, as rows.
+/// The whole catalogue and the caller's own orders and volumes, as rows.
 async fn catalogue_and_orders(state: &AppState, grant: &AccessGrant) -> Result<Vec<Row>, ApiError> {
     let mut rows: Vec<Row> = state
         .storage
@@ -146,16 +161,54 @@ async fn catalogue_and_orders(state: &AppState, grant: &AccessGrant) -> Result<V
         .map(Row::Product)
         .collect();
     if let Some(me) = grant.member {
-        rows.extend(
-            state
-                .storage
-                .orders_of(me)
-                .await?
-                .into_iter()
-                .map(Row::Order),
-        );
+        let orders = state.storage.orders_of(me).await?;
+        let volumes = own_volumes(me, &orders, recent_periods(state)?)?;
+        rows.extend(orders.into_iter().map(Row::Order));
+        rows.extend(volumes.into_iter().map(Row::Volume));
     }
     Ok(rows)
+}
+
+/// The previous period and this one, by the server's clock.
+fn recent_periods(state: &AppState) -> Result<(Period, Period), ApiError> {
+    let current = Period::containing(state.now().date())
+        .map_err(|e| ApiError::Internal(format!("the current period: {e}")))?;
+    Ok((current.previous().unwrap_or(current), current))
+}
+
+/// `me`'s personal volume in every period they ordered in (zero where nothing counts) and
+/// in the `recent` two, from their orders: the same sums as `Storage::volumes_of`.
+fn own_volumes(
+    me: MemberId,
+    orders: &[Order],
+    recent: (Period, Period),
+) -> Result<Vec<VolumeRow>, ApiError> {
+    let mut by_period: std::collections::BTreeMap<Period, i64> =
+        std::collections::BTreeMap::from([(recent.0, 0), (recent.1, 0)]);
+    for order in orders {
+        let period = Period::containing(order.placed_at.date())
+            .map_err(|e| ApiError::Internal(format!("an order's period: {e}")))?;
+        let pv = if order.status.counts_for_volume() {
+            order
+                .total_pv()
+                .map_err(|e| ApiError::Internal(format!("an order's volume: {e}")))?
+                .hundredths()
+        } else {
+            0
+        };
+        let sum = by_period.entry(period).or_insert(0);
+        *sum = (*sum)
+            .checked_add(pv)
+            .ok_or_else(|| ApiError::Internal("a period's volume overflowed".into()))?;
+    }
+    Ok(by_period
+        .into_iter()
+        .map(|(period, pv)| VolumeRow {
+            member: me,
+            period,
+            pv: Pv::from_hundredths(pv),
+        })
+        .collect())
 }
 
 fn empty_page(grant: &AccessGrant) -> BootstrapPage {
@@ -288,24 +341,35 @@ pub async fn changes(
         }
         (_, None) => vec![None; ids.len()],
     };
+    let mut in_scope = Vec::new();
     let mut ops: Vec<DeltaOp> = ids
         .into_iter()
         .zip(found)
         .map(|(id, member)| match member {
             Some((member, personal)) => {
+                if Some(id) != grant.member {
+                    in_scope.push(id);
+                }
                 DeltaOp::Put(Row::Member(Box::new(minimised(&grant, member, personal))))
             }
             None => DeltaOp::RemoveMember(id),
         })
         .collect();
+    // After the members, so a member new to the cache is there when its volume arrives.
+    let recent = recent_periods(&state)?;
+    let volumes = state.storage.volumes_of(in_scope, recent.0).await?;
+    ops.extend(volumes.into_iter().map(|v| DeltaOp::Put(Row::Volume(v))));
     if catalogue_changed {
         let products = state.storage.products().await?;
         ops.extend(products.into_iter().map(|p| DeltaOp::Put(Row::Product(p))));
     }
     if let (true, Some(me)) = (own_changed, grant.member) {
-        // The user's own orders (an order placed from a device logs its buyer).
+        // The user's own orders (an order placed from a device logs its buyer), and the
+        // volumes they make.
         let orders = state.storage.orders_of(me).await?;
+        let volumes = own_volumes(me, &orders, recent)?;
         ops.extend(orders.into_iter().map(|o| DeltaOp::Put(Row::Order(o))));
+        ops.extend(volumes.into_iter().map(|v| DeltaOp::Put(Row::Volume(v))));
     }
     let more = changed.len() == CHANGES_PER_BATCH as usize;
     let checksum = if req.verify && !more {

@@ -5,7 +5,8 @@
 //! a random earlier member who still has room (most members will enroll 0–5 people, about 3%
 //! are leaders with up to 25), and a handful of long legs, hundreds deep in large companies,
 //! grow alongside. The placement parent is the sponsor: unilevel, the n-th enrollee in
-//! position n. Same `(members, seed)` → the same company, byte for byte, on any machine.
+//! position n. Same `(members, seed, reference date)` → the same company, byte for byte, on
+//! any machine.
 
 pub mod accounts;
 mod locales;
@@ -25,8 +26,9 @@ use crate::storage::{NewMember, Storage, StorageError};
 pub use orders::PERIODS;
 pub use people::RANKS;
 
-/// The fixed "today" of every generated company: the last day of its last period. The
-/// generator never reads the clock.
+/// The fixed "today" of [`Company::generate`]: the last day of its last period. The
+/// generator never reads the clock; the demo passes the day it first seeds
+/// ([`Company::generate_at`]) so its last period is the month it runs in.
 pub const REFERENCE_DATE: Date = date!(2026 - 10 - 31);
 
 /// Why a company could not be generated or stored.
@@ -54,6 +56,8 @@ pub struct Company {
     seed: u64,
     tree: tree::Skeleton,
     periods: Vec<Date>,
+    /// The company's "today": nobody joins and no order is placed after it.
+    reference: Date,
 }
 
 /// The members the demo accounts are linked to.
@@ -75,16 +79,30 @@ pub struct Inserted {
 }
 
 impl Company {
-    /// Grows the tree of `members` members from `seed` (fast: the records come later).
+    /// Grows the tree of `members` members from `seed` (fast: the records come later),
+    /// as of [`REFERENCE_DATE`].
     pub fn generate(members: usize, seed: u64) -> Result<Self, SeedError> {
+        Self::generate_at(members, seed, REFERENCE_DATE)
+    }
+
+    /// [`Company::generate`] as of `reference`: the twelve periods end with the month
+    /// holding it, the last one only up to that day. Members join and order on the same
+    /// days relative to `reference` whatever it is.
+    pub fn generate_at(members: usize, seed: u64, reference: Date) -> Result<Self, SeedError> {
         if members == 0 {
             return Err(SeedError::Empty);
         }
         Ok(Self {
             seed,
             tree: tree::Skeleton::generate(members, seed, locales::LOCALES.len()),
-            periods: orders::period_starts(REFERENCE_DATE),
+            periods: orders::period_starts(reference),
+            reference,
         })
+    }
+
+    /// The company's "today": the last day anyone joined or ordered on.
+    pub fn reference(&self) -> Date {
+        self.reference
     }
 
     pub fn len(&self) -> usize {
@@ -100,7 +118,7 @@ impl Company {
     pub fn members(&self, range: Range<usize>) -> Result<Vec<NewMember>, SeedError> {
         let range = range.start.min(self.len())..range.end.min(self.len());
         range
-            .map(|index| people::new_member(&self.tree, self.seed, index))
+            .map(|index| people::new_member(&self.tree, self.seed, index, self.reference))
             .collect()
     }
 
@@ -114,6 +132,7 @@ impl Company {
                 self.seed,
                 index,
                 &self.periods,
+                self.reference,
             )?);
         }
         Ok(all)
@@ -214,7 +233,7 @@ pub async fn insert(
         next = upcoming?;
         progress(done);
     }
-    let at = OffsetDateTime::new_utc(REFERENCE_DATE, time::Time::MIDNIGHT);
+    let at = OffsetDateTime::new_utc(company.reference, time::Time::MIDNIGHT);
     storage.put_products(orders::catalogue()?, at).await?;
     Ok(done)
 }

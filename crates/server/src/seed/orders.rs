@@ -82,12 +82,13 @@ pub(crate) fn period_starts(reference: Date) -> Vec<Date> {
     starts
 }
 
-/// The orders of member `index`, at most one a period.
+/// The orders of member `index`, at most one a period, none after `reference`.
 pub(crate) fn orders_of(
     sk: &Skeleton,
     seed: u64,
     index: usize,
     periods: &[Date],
+    reference: Date,
 ) -> Result<Vec<Order>, SeedError> {
     let (status, _) = standing(sk, seed, index);
     let per_mille = match status {
@@ -101,12 +102,18 @@ pub(crate) fn orders_of(
     }
     let mut rng = Rng::derive(seed, STREAM_ORDERS, index as u64);
     let locale = locale(sk, index);
-    let joined = joined_on(sk, index);
+    let joined = joined_on(sk, index, reference);
+    // The last period runs up to the reference day (the whole month when it is the last).
+    let until = reference.next_day().unwrap_or(reference);
     let mut orders = Vec::new();
     for (period, &start) in periods.iter().enumerate() {
-        let end = periods.get(period + 1).copied().unwrap_or_else(|| {
-            start + time::Duration::days(i64::from(start.month().length(start.year())))
-        });
+        let end = periods
+            .get(period + 1)
+            .copied()
+            .unwrap_or_else(|| {
+                start + time::Duration::days(i64::from(start.month().length(start.year())))
+            })
+            .min(until);
         if joined >= end || !rng.chance(per_mille) {
             continue;
         }

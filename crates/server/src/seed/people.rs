@@ -7,10 +7,10 @@ use canopy_core::{
 };
 use time::{Date, Duration};
 
+use super::SeedError;
 use super::locales::{LOCALES, Locale, ascii_slug};
 use super::rng::Rng;
 use super::tree::{NONE, SPAN_DAYS, Skeleton};
-use super::{REFERENCE_DATE, SeedError};
 use crate::storage::{MemberRecord, NewMember};
 
 const STREAM_PERSON: u64 = 2;
@@ -72,9 +72,10 @@ pub(crate) fn member_number(index: usize) -> Result<MemberNumber, SeedError> {
         .map_err(|_| SeedError::Generated("member number"))
 }
 
-pub(crate) fn joined_on(sk: &Skeleton, index: usize) -> Date {
+/// The day member `index` joined, counted back from the company's `reference` day.
+pub(crate) fn joined_on(sk: &Skeleton, index: usize, reference: Date) -> Date {
     let before = SPAN_DAYS - u64::from(sk.joined_day[index]);
-    REFERENCE_DATE - Duration::days(before as i64)
+    reference - Duration::days(before as i64)
 }
 
 pub(crate) fn locale(sk: &Skeleton, index: usize) -> &'static Locale {
@@ -82,7 +83,12 @@ pub(crate) fn locale(sk: &Skeleton, index: usize) -> &'static Locale {
 }
 
 /// The member record (and personal details unless erased) of member `index`.
-pub(crate) fn new_member(sk: &Skeleton, seed: u64, index: usize) -> Result<NewMember, SeedError> {
+pub(crate) fn new_member(
+    sk: &Skeleton,
+    seed: u64,
+    index: usize,
+    reference: Date,
+) -> Result<NewMember, SeedError> {
     let mut rng = Rng::derive(seed, STREAM_PERSON, index as u64);
     let locale = locale(sk, index);
     let (status, rank) = standing(sk, seed, index);
@@ -112,7 +118,7 @@ pub(crate) fn new_member(sk: &Skeleton, seed: u64, index: usize) -> Result<NewMe
             placement,
             rank,
             status,
-            joined_on: joined_on(sk, index),
+            joined_on: joined_on(sk, index, reference),
             country: CountryCode::parse(locale.country)
                 .map_err(|_| SeedError::Generated("country"))?,
             display_name,

@@ -19,9 +19,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use canopy_core::sync::VolumeRow;
 use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{
-    AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Product, Role,
+    AccountId, Enrollment, MemberId, Order, OrderId, Period, PersonalDetails, Product, Role,
 };
 use time::OffsetDateTime;
 
@@ -308,6 +309,20 @@ pub trait Storage: Send + Sync + 'static {
     async fn products(&self) -> Result<Vec<Product>>;
     /// `member`'s own orders, oldest first.
     async fn orders_of(&self, member: MemberId) -> Result<Vec<Order>>;
+    /// The personal volume of each of `members` in each period from `since` on in which
+    /// they have an order, summed from the orders that count for volume
+    /// ([`canopy_core::OrderStatus::counts_for_volume`]; zero when none does), by member
+    /// then period. One read for the whole list.
+    async fn volumes_of(&self, members: Vec<MemberId>, since: Period) -> Result<Vec<VolumeRow>>;
+    /// [`Storage::volumes_of`] the members at positions `from..from + limit` of a snapshot
+    /// (those [`Storage::snapshot_members`] reads), without listing them first.
+    async fn snapshot_volumes(
+        &self,
+        snapshot: i64,
+        from: u64,
+        limit: u32,
+        since: Period,
+    ) -> Result<Vec<VolumeRow>>;
     /// Places an order priced by the catalogue (or refuses it with a reason), logs it for
     /// the sync, and keeps the answer under the order's key, all in one transaction.
     async fn place_order(&self, order: NewOrder, now: OffsetDateTime) -> Result<Outcome>;

@@ -274,3 +274,86 @@ impl Store {
         })
     }
 }
+
+/// Where a page of [`Store::children_page`] resumes: the last child's placement slot
+/// (placement tree; 0 in the sponsor tree) and id.
+pub type ChildCursor = (i64, i64);
+
+/// One page of a member's children in either tree, for a lazy tree view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildrenPage {
+    /// In the placement tree, `has_children` says whether the child has placement
+    /// children (the row's `team_size` stays the sponsor tree's).
+    pub rows: Vec<MemberRow>,
+    /// `None` on the last page.
+    pub next: Option<ChildCursor>,
+}
+
+impl Store {
+    /// Up to `limit` (1 to [`super::MAX_PAGE`]) children of `id` after `after`: direct
+    /// enrollees by id (sponsor tree) or placement children by slot (placement tree). An
+    /// index range on the parent, so a member with 100,000 enrollees costs one page.
+    pub fn children_page(
+        &self,
+        id: MemberId,
+        tree: super::Tree,
+        period: Period,
+        after: Option<ChildCursor>,
+        limit: u32,
+    ) -> Result<ChildrenPage, StoreError> {
+        if limit == 0 || limit > super::MAX_PAGE {
+            return Err(StoreError::Invalid(format!(
+                "a page holds 1 to {} rows, not {limit}",
+                super::MAX_PAGE
+            )));
+        }
+        let (slot, last) = after.unwrap_or((i64::MIN, i64::MIN));
+        // Columns 16 and 17 follow ROW_COLUMNS: "has children in this tree", and the slot.
+        let sql = match tree {
+            super::Tree::Sponsor => format!(
+                "SELECT {ROW_COLUMNS}, m.team_size > 0, 0 FROM members m {ROW_JOINS}
+                 WHERE m.sponsor_id = :id AND m.id > :last
+                 ORDER BY m.id LIMIT :limit"
+            ),
+            super::Tree::Placement => format!(
+                "SELECT {ROW_COLUMNS},
+                     EXISTS (SELECT 1 FROM members c WHERE c.placement_id = m.id),
+                     coalesce(m.placement_slot, -1)
+                 FROM members m {ROW_JOINS}
+                 WHERE m.placement_id = :id
+                   AND (coalesce(m.placement_slot, -1), m.id) > (:slot, :last)
+                 ORDER BY coalesce(m.placement_slot, -1), m.id LIMIT :limit"
+            ),
+        };
+        self.database().read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let limit_param = i64::from(limit) + 1;
+            let period = period_param(period);
+            let mut rows = match tree {
+                super::Tree::Sponsor => stmt.query(named_params! {
+                    ":id": id.get(), ":period": period, ":last": last, ":limit": limit_param,
+                })?,
+                super::Tree::Placement => stmt.query(named_params! {
+                    ":id": id.get(), ":period": period, ":slot": slot, ":last": last,
+                    ":limit": limit_param,
+                })?,
+            };
+            let mut out: Vec<(MemberRow, i64)> = Vec::new();
+            while let Some(r) = rows.next()? {
+                let mut row = member_row(r)?;
+                row.has_children = r.get(16)?;
+                out.push((row, r.get(17)?));
+            }
+            let next = if out.len() > limit as usize {
+                out.truncate(limit as usize);
+                out.last().map(|(m, slot)| (*slot, m.id.get()))
+            } else {
+                None
+            };
+            Ok(ChildrenPage {
+                rows: out.into_iter().map(|(m, _)| m).collect(),
+                next,
+            })
+        })
+    }
+}

@@ -2,6 +2,7 @@
 //! details, the downline page, subtree aggregates, search, earnings and rank history.
 
 mod catalogue;
+mod dashboard;
 mod downline;
 mod earnings;
 mod member;
@@ -12,9 +13,13 @@ use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
 use rusqlite::Row;
 use time::Date;
 
+pub use dashboard::NewEnrollees;
 pub use downline::{Cursor, DownlineFilter, DownlineQuery, MAX_PAGE, Page, Sort, Tree};
 pub use earnings::{EarningsLineRow, PeriodEarnings, RankHistoryEntry, Statement, StatementStatus};
-pub use member::{Leg, MemberDetail, PersonalFields, RankCount, SubtreeSummary, VolumeEntry};
+pub use member::{
+    ChildCursor, ChildrenPage, Leg, MemberDetail, PersonalFields, RankCount, SubtreeSummary,
+    VolumeEntry,
+};
 pub use people::{AlertRow, CustomerRow, NoteRow};
 pub use search::{Match, SearchHit};
 

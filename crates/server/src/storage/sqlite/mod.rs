@@ -16,6 +16,7 @@ mod products;
 mod security;
 mod sessions;
 mod sync;
+mod volumes;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -24,9 +25,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use canopy_core::sync::VolumeRow;
 use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{
-    AccountId, Enrollment, MemberId, Order, OrderId, PersonalDetails, Product, Role,
+    AccountId, Enrollment, MemberId, Order, OrderId, Period, PersonalDetails, Product, Role,
 };
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
@@ -584,6 +586,22 @@ impl Storage for SqliteStorage {
 
     async fn orders_of(&self, member: MemberId) -> Result<Vec<Order>> {
         self.read(move |tx| members::orders_of(tx, member)).await
+    }
+
+    async fn volumes_of(&self, members: Vec<MemberId>, since: Period) -> Result<Vec<VolumeRow>> {
+        self.read(move |tx| volumes::volumes_of(tx, &members, since))
+            .await
+    }
+
+    async fn snapshot_volumes(
+        &self,
+        snapshot: i64,
+        from: u64,
+        limit: u32,
+        since: Period,
+    ) -> Result<Vec<VolumeRow>> {
+        self.read(move |tx| volumes::snapshot_volumes(tx, snapshot, from, limit, since))
+            .await
     }
 
     async fn place_order(&self, order: NewOrder, now: OffsetDateTime) -> Result<Outcome> {

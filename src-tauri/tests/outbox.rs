@@ -1,0 +1,122 @@
+//! The enrollment command's work over a real cache and the real server: a form with
+//! mistakes is refused with every field's problem and saves nothing; a good one is on
+//! disk as pending at once (as when offline), describes itself in words, and once
+//! pushed it is applied, the server made the member, and the next pull brings them into
+//! the cache. A sponsor outside the cache is refused before anything is saved.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../crates/sync/tests/common/mod.rs"]
+mod common;
+
+use std::ops::ControlFlow;
+
+use canopy_app::commands::outbox::{CONSENT_VERSION, list, save_enrollment};
+use canopy_app::commands::sync::view;
+use canopy_core::ipc::{CommandError, EnrollRequest, OutboxStateView};
+use canopy_core::{EnrollmentKind, Field, MemberId, Period, Role};
+use canopy_sync::ServerClient;
+use canopy_sync::runner::SyncStatus;
+use common::{NOW, account, company, fresh_store, member_of, serve, sign_in};
+use time::OffsetDateTime;
+
+fn good_request(email: &str) -> EnrollRequest {
+    EnrollRequest {
+        kind: EnrollmentKind::Distributor,
+        sponsor: None,
+        legal_name: "Beatriz Costa".into(),
+        email: email.into(),
+        date_of_birth: "1991-02-14".into(),
+        address_line1: "Rua do Ouro 10".into(),
+        city: "Porto".into(),
+        postal_code: "4000-001".into(),
+        country: "pt".into(),
+        consent_version: CONSENT_VERSION.into(),
+        accepted: true,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_enrollment_is_checked_saved_pending_then_applied_and_cached() {
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let token = sign_in(&p, account(&c, Role::Distributor)).await;
+    let store = fresh_store(c.dir.path(), "rep.db");
+    let client = ServerClient::new(&p).unwrap();
+    client
+        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    let me = member_of(&c, Role::Distributor).await;
+    let now = OffsetDateTime::now_utc();
+
+    // Mistakes: every one reported at once, next to its field, and nothing saved.
+    let mut bad = good_request("not an email");
+    bad.date_of_birth = "2015-01-01".into();
+    bad.accepted = false;
+    bad.country = String::new();
+    let Err(CommandError::Fields(problems)) = save_enrollment(&store, &bad, now, true) else {
+        panic!("a form with mistakes was accepted");
+    };
+    let fields: Vec<Field> = problems.iter().map(|p| p.field).collect();
+    for field in [
+        Field::Email,
+        Field::DateOfBirth,
+        Field::Consent,
+        Field::Country,
+    ] {
+        assert!(
+            fields.contains(&field),
+            "{field:?} not reported: {problems:?}"
+        );
+    }
+    assert!(problems.iter().all(|p| !p.message.is_empty()));
+    assert!(
+        list(&store).unwrap().is_empty(),
+        "a refused form saved something"
+    );
+
+    // A sponsor this device doesn't have: refused, nothing saved.
+    let mut stranger = good_request("someone@example.pt");
+    stranger.sponsor = Some(999_999_999);
+    let Err(CommandError::Fields(problems)) = save_enrollment(&store, &stranger, now, true) else {
+        panic!("a sponsor outside the cache was accepted");
+    };
+    assert_eq!(problems[0].field, Field::Sponsor);
+    assert!(list(&store).unwrap().is_empty());
+
+    // A good one: pending at once, described in words.
+    let email = "beatriz.costa@example.pt";
+    let saved = save_enrollment(&store, &good_request(email), now, true).unwrap();
+    assert_eq!(saved.state, OutboxStateView::Pending);
+    assert_eq!(saved.kind, "Enrollment");
+    assert!(
+        saved
+            .summary
+            .starts_with("Enroll Beatriz Costa as a distributor under"),
+        "{}",
+        saved.summary
+    );
+    let status = view(&store, &SyncStatus::default()).unwrap();
+    assert_eq!(status.rejected, 0);
+
+    // Sent: applied by the server, which made the member under the rep.
+    let summary = client.push_outbox(&store, &token, now).await.unwrap();
+    assert_eq!(summary.applied, 1, "{summary:?}");
+    let items = list(&store).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].state, OutboxStateView::Applied);
+    assert!(items[0].server_ref.is_some());
+    client
+        .pull_changes(&store, &token, "2026-11-21T12:00:00Z")
+        .await
+        .unwrap();
+    let period = Period::containing(now.date()).unwrap();
+    let children = store.children(me, period).unwrap();
+    let new = children
+        .iter()
+        .find(|r| r.display_name == "Beatriz C.")
+        .expect("the new member is in the cache under the rep");
+    assert_ne!(new.id, MemberId::new(0));
+    running.shutdown().await.unwrap();
+}

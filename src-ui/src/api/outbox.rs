@@ -1,0 +1,47 @@
+//! Wrappers of `src-tauri/src/commands/outbox.rs` and `sync.rs`: enrolling offline, the
+//! outbox, and the sync center's figures.
+
+use canopy_core::ipc::{ConsentTextView, EnrollRequest, OutboxItemView, SyncStatusView};
+use serde::Serialize;
+
+use super::{ApiError, invoke::call};
+
+/// The consent text the enrollment form shows, and its version.
+pub async fn consent_text() -> Result<ConsentTextView, ApiError> {
+    call("consent_text", &()).await
+}
+
+#[derive(Serialize)]
+struct Enroll<'a> {
+    request: &'a EnrollRequest,
+}
+
+/// Saves an enrollment to the outbox (refused with each field's problem when invalid).
+pub async fn enroll(request: &EnrollRequest) -> Result<OutboxItemView, ApiError> {
+    call("enroll", &Enroll { request }).await
+}
+
+/// Every command in the outbox, oldest first.
+pub async fn outbox_items() -> Result<Vec<OutboxItemView>, ApiError> {
+    call("outbox_items", &()).await
+}
+
+#[derive(Serialize)]
+struct Seq {
+    seq: i64,
+}
+
+/// Gives up a command the server refused.
+pub async fn discard_outbox_item(seq: i64) -> Result<(), ApiError> {
+    call("discard_outbox_item", &Seq { seq }).await
+}
+
+/// Where the sync stands.
+pub async fn sync_status() -> Result<SyncStatusView, ApiError> {
+    call("sync_status", &()).await
+}
+
+/// Syncs at once.
+pub async fn sync_now() -> Result<(), ApiError> {
+    call("sync_now", &()).await
+}

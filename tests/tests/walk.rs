@@ -1,0 +1,332 @@
+//! The walk through the product a distributor takes, in the real window against a real
+//! `canopy-server demo` of the test's own: sign in with the password and a code computed
+//! here from the demo account's secret, choose the device's password, read the
+//! dashboard, search the downline and open a member, lock and unlock (button and
+//! shortcut), lose the server and enroll someone offline (pending), get the server back
+//! and see the enrollment applied and the new member in the genealogy. Then a manager
+//! sees the team views a distributor does not, and a server whose key does not match
+//! the pins gets a security warning, not a sign-in. Each step saves a screenshot.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use canopy_core::provisioning::{DemoAccount, Provisioning};
+use canopy_core::{Period, Role};
+use canopy_e2e::server::DemoServer;
+use canopy_e2e::{AppWindow, scratch, totp_now};
+use thirtyfour::Key;
+
+/// The device password the walk chooses.
+const DEVICE_PASSWORD: &str = "correct horse battery staple";
+
+/// How long the sync may take to deliver something after the server is back.
+const SYNC_WAIT: Duration = Duration::from_secs(90);
+
+fn account(p: &Provisioning, role: Role) -> Result<DemoAccount> {
+    p.demo_accounts
+        .iter()
+        .find(|a| a.role == role)
+        .cloned()
+        .with_context(|| format!("the demo has no {role:?} account"))
+}
+
+/// Password, code, device password: from the sign-in screen to the open app.
+async fn sign_in(w: &AppWindow, who: &DemoAccount, shots: Option<&str>) -> Result<()> {
+    w.find("[data-testid=sign-in]").await?;
+    w.type_into("#sign-in-email", &who.email).await?;
+    w.type_into("#sign-in-password", &who.password).await?;
+    if let Some(prefix) = shots {
+        w.screenshot(&format!("{prefix}-01-sign-in")).await?;
+    }
+    w.click("[data-testid=sign-in-submit]").await?;
+    w.find("[data-testid=code]").await?;
+    w.type_into("#code-input", &totp_now(&who.totp_secret)?)
+        .await?;
+    if let Some(prefix) = shots {
+        w.screenshot(&format!("{prefix}-02-code")).await?;
+    }
+    w.click("[data-testid=code-submit]").await?;
+    w.find("[data-testid=local-password]").await?;
+    w.type_into("#local-password", DEVICE_PASSWORD).await?;
+    w.type_into("#local-password-repeat", DEVICE_PASSWORD)
+        .await?;
+    if let Some(prefix) = shots {
+        w.screenshot(&format!("{prefix}-03-device-password"))
+            .await?;
+    }
+    w.click("[data-testid=local-password-submit]").await?;
+    w.find("[data-testid=sidebar]").await?;
+    Ok(())
+}
+
+/// Unlocks the locked app with the device's password.
+async fn unlock(w: &AppWindow) -> Result<()> {
+    w.type_into("#unlock-password", DEVICE_PASSWORD).await?;
+    w.click("[data-testid=unlock-submit]").await?;
+    w.find("[data-testid=sidebar]").await?;
+    Ok(())
+}
+
+/// Sets an input's value as a picker would (date and select inputs), firing the events
+/// the UI listens to.
+async fn set_value(w: &AppWindow, css: &str, value: &str, event: &str) -> Result<()> {
+    let element = w.find(css).await?;
+    w.driver
+        .execute(
+            "arguments[0].value = arguments[1]; \
+             arguments[0].dispatchEvent(new Event(arguments[2], { bubbles: true }));",
+            vec![
+                element.to_json()?,
+                serde_json::json!(value),
+                serde_json::json!(event),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// This period's personal volume of the account `email`'s member, in hundredths of a
+/// point, summed from the orders in the server's own database.
+async fn personal_volume(server: &DemoServer, email: &str) -> Result<i64> {
+    let storage =
+        canopy_server::storage::open(&format!("sqlite://{}", server.database().display())).await?;
+    let member = storage
+        .find_account_by_email(email)
+        .await?
+        .and_then(|a| a.member)
+        .context("the demo account has no member")?;
+    let period = Period::containing(time::OffsetDateTime::now_utc().date())?;
+    let mut total = 0;
+    for order in storage.orders_of(member).await? {
+        if order.status.counts_for_volume() && Period::containing(order.placed_at.date())? == period
+        {
+            total += order.total_pv()?.hundredths();
+        }
+    }
+    Ok(total)
+}
+
+/// Hundredths of a point as the dashboard writes them ("1,234.50").
+fn points(hundredths: i64) -> String {
+    let whole = (hundredths / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}.{:02}", hundredths % 100)
+}
+
+/// The text content of the first element matching `css`, read by the page itself (an
+/// element being re-rendered can't go stale under us); empty when there is none.
+async fn first_text(w: &AppWindow, css: &str) -> Result<String> {
+    Ok(w.driver
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : '';",
+            vec![serde_json::json!(css)],
+        )
+        .await?
+        .convert::<String>()?)
+}
+
+/// Searches the genealogy for `text` and opens the first result; the panel's name.
+async fn open_from_search(w: &AppWindow, text: &str) -> Result<String> {
+    w.click("[data-testid=nav-genealogy]").await?;
+    w.find("[data-testid=genealogy]").await?;
+    w.type_into("[data-testid=genealogy-search]", text).await?;
+    w.click("[data-testid=genealogy-search-result]").await?;
+    w.text_of("[data-testid=member-panel-name]").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real window: run through `cargo xtask e2e`"]
+async fn a_distributor_works_online_then_offline() -> Result<()> {
+    let mut server = DemoServer::start_fresh(&scratch("walk-server")?)?;
+    let p = server.provisioning()?;
+    let who = account(&p, Role::Distributor)?;
+    let window = AppWindow::open_with(&server.provisioning_path(), true).await?;
+    window
+        .check("walk", async move |w| {
+            sign_in(w, &who, Some("walk")).await?;
+            ensure!(
+                !w.has("[data-testid=nav-team]").await?,
+                "a distributor's menu offers the manager's team review"
+            );
+
+            // The dashboard shows this period's personal volume as the server's orders
+            // make it (paid and shipped orders count).
+            w.click("[data-testid=nav-dashboard]").await?;
+            let expected = points(personal_volume(&server, &who.email).await?);
+            w.wait_until("the seeded personal volume", SYNC_WAIT, async |w| {
+                Ok(first_text(w, "[data-testid=dashboard-pv]").await? == expected)
+            })
+            .await?;
+            w.screenshot("walk-04-dashboard").await?;
+
+            // The genealogy: the first member listed, found again by name and opened.
+            w.click("[data-testid=nav-genealogy]").await?;
+            w.find("[data-testid=genealogy-row]").await?;
+            let mut name = String::new();
+            w.wait_until("a named member in the list", SYNC_WAIT, async |w| {
+                name = first_text(w, "[data-testid=genealogy-row] .gen-name").await?;
+                Ok(!name.is_empty())
+            })
+            .await?;
+            w.screenshot("walk-05-genealogy").await?;
+            let opened = open_from_search(w, &name).await?;
+            ensure!(
+                opened == name,
+                "searched {name:?}, the panel shows {opened:?}"
+            );
+            w.screenshot("walk-06-member").await?;
+
+            // An order from the catalogue, online: saved, then confirmed by the company.
+            w.click("[data-testid=nav-order]").await?;
+            w.find("[data-testid=product-row]").await?;
+            let first_qty = "[data-testid=product-row] input";
+            w.type_into(first_qty, "2").await?;
+            let total = w.text_of("[data-testid=order-total]").await?;
+            ensure!(!total.ends_with(" 0.00"), "two products cost {total:?}");
+            w.click("[data-testid=order-submit]").await?;
+            w.find("[data-testid=order-saved]").await?;
+            w.wait_until("the order confirmed", SYNC_WAIT, async |w| {
+                w.has("[data-testid=outbox-item][data-state=applied]").await
+            })
+            .await?;
+            w.screenshot("walk-07-order").await?;
+
+            // The security center: this device among the account's devices.
+            w.click("[data-testid=nav-security]").await?;
+            w.find("[data-testid=security-devices] [data-testid=device-row]")
+                .await?;
+            w.screenshot("walk-08-security").await?;
+
+            // Lock with the button, unlock; lock with Ctrl+L, unlock.
+            w.click("[data-testid=lock]").await?;
+            w.find("[data-testid=unlock]").await?;
+            ensure!(
+                !w.has("[data-testid=sidebar]").await?,
+                "the locked app still shows its menu"
+            );
+            w.screenshot("walk-09-locked").await?;
+            unlock(w).await?;
+            w.find("body").await?.send_keys(Key::Control + "l").await?;
+            w.find("[data-testid=unlock]").await?;
+            unlock(w).await?;
+
+            // The server goes away: an enrollment is saved and pending.
+            server.stop()?;
+            w.click("[data-testid=nav-enroll]").await?;
+            w.find("[data-testid=enroll]").await?;
+            w.click("[data-testid=enroll-submit]").await?;
+            w.find("[data-testid=enroll-field-errors]").await?;
+            w.screenshot("walk-10-enroll-errors").await?;
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_secs();
+            let legal = "Joana Offline Ferreira";
+            w.type_into("#enroll-legal-name", legal).await?;
+            w.type_into("#enroll-email", &format!("joana.{stamp}@example.pt"))
+                .await?;
+            set_value(w, "#enroll-birth", "1990-05-17", "input").await?;
+            w.type_into("#enroll-line1", "Rua das Flores 12").await?;
+            w.type_into("#enroll-city", "Braga").await?;
+            w.type_into("#enroll-postal", "4700-001").await?;
+            set_value(w, "#enroll-country", "PT", "change").await?;
+            w.click("[data-testid=enroll-consent]").await?;
+            w.click("[data-testid=enroll-submit]").await?;
+            w.find("[data-testid=enroll-saved]").await?;
+            let state = w
+                .text_of("[data-testid=outbox-item] [data-testid=outbox-state]")
+                .await?;
+            ensure!(state == "Pending", "the offline enrollment reads {state:?}");
+            w.screenshot("walk-11-enrolled-offline").await?;
+            w.click("[data-testid=nav-sync]").await?;
+            w.find("[data-testid=sync-center]").await?;
+            w.screenshot("walk-12-sync-offline").await?;
+
+            // The server is back: "sync now" sends it; it is applied and in the tree.
+            server.start()?;
+            w.click("[data-testid=sync-now]").await?;
+            w.click("[data-testid=nav-enroll]").await?;
+            w.wait_until("the enrollment applied", SYNC_WAIT, async |w| {
+                w.has("[data-testid=outbox-item][data-state=applied]").await
+            })
+            .await?;
+            w.screenshot("walk-13-applied").await?;
+            let shown = "Joana F.";
+            w.wait_until("the new member in the genealogy", SYNC_WAIT, async |w| {
+                Ok(open_from_search(w, shown)
+                    .await
+                    .is_ok_and(|name| name == shown))
+            })
+            .await?;
+            w.screenshot("walk-14-new-member").await?;
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real window: run through `cargo xtask e2e`"]
+async fn a_manager_sees_the_team_views() -> Result<()> {
+    let p = canopy_e2e::demo_provisioning()?;
+    let who = account(&p, Role::Manager)?;
+    let path = std::env::var("CANOPY_E2E_PROVISIONING")?;
+    let window = AppWindow::open_with(std::path::Path::new(&path), true).await?;
+    window
+        .check("manager", async |w| {
+            sign_in(w, &who, None).await?;
+            w.click("[data-testid=nav-team]").await?;
+            w.find("[data-testid=team]").await?;
+            let size = w.text_of("[data-testid=team-size]").await?;
+            ensure!(
+                size.replace(',', "").parse::<u64>().is_ok_and(|n| n > 0),
+                "the team review shows a team of {size:?}"
+            );
+            ensure!(
+                w.has("[data-testid=team-legs] tbody tr").await?,
+                "the team review lists no legs"
+            );
+            w.screenshot("manager-01-team").await?;
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real window: run through `cargo xtask e2e`"]
+async fn a_server_without_the_pinned_key_gets_a_security_warning() -> Result<()> {
+    let mut p = canopy_e2e::demo_provisioning()?;
+    let who = account(&p, Role::Distributor)?;
+    // Two well-formed fingerprints of keys the server does not have.
+    p.pins = vec![
+        format!("{}=", "A".repeat(43)),
+        format!("{}A=", "B".repeat(42)),
+    ];
+    let path = scratch("wrong-pins.json")?;
+    std::fs::create_dir_all(path.parent().context("no parent")?)?;
+    std::fs::write(&path, serde_json::to_string_pretty(&p)?)?;
+    let window = AppWindow::open_with(&path, true).await?;
+    window
+        .check("pin-mismatch", async |w| {
+            w.find("[data-testid=sign-in]").await?;
+            w.type_into("#sign-in-email", &who.email).await?;
+            w.type_into("#sign-in-password", &who.password).await?;
+            w.click("[data-testid=sign-in-submit]").await?;
+            let warning = w.text_of("[data-testid=security-warning]").await?;
+            ensure!(
+                warning.contains("could not prove"),
+                "the warning reads {warning:?}"
+            );
+            ensure!(
+                !w.has("[data-testid=code]").await?,
+                "the sign-in went on to the code step"
+            );
+            w.screenshot("pin-mismatch").await?;
+            Ok(())
+        })
+        .await
+}
