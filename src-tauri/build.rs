@@ -23,6 +23,8 @@ fn main() {
         "enroll",
         "outbox_items",
         "discard_outbox_item",
+        "refused_enrollment",
+        "resend_enrollment",
         "sync_status",
         "sync_now",
         "team_overview",

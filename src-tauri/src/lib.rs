@@ -77,6 +77,8 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::outbox::enroll,
             commands::outbox::outbox_items,
             commands::outbox::discard_outbox_item,
+            commands::outbox::refused_enrollment,
+            commands::outbox::resend_enrollment,
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::team::team_overview,

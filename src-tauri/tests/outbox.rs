@@ -10,7 +10,7 @@ mod common;
 
 use std::ops::ControlFlow;
 
-use canopy_app::commands::outbox::{CONSENT_VERSION, list, save_enrollment};
+use canopy_app::commands::outbox::{CONSENT_VERSION, list, refused, resend, save_enrollment};
 use canopy_app::commands::sync::view;
 use canopy_core::ipc::{CommandError, EnrollRequest, OutboxStateView};
 use canopy_core::{EnrollmentKind, Field, MemberId, Period, Role};
@@ -118,5 +118,40 @@ async fn an_enrollment_is_checked_saved_pending_then_applied_and_cached() {
         .find(|r| r.display_name == "Beatriz C.")
         .expect("the new member is in the cache under the rep");
     assert_ne!(new.id, MemberId::new(0));
+
+    // The same email again: the server refuses it, with its reason. Fixed in the form and
+    // resent under the same key, it is applied once.
+    let twin = save_enrollment(&store, &good_request(email), now, true).unwrap();
+    let summary = client.push_outbox(&store, &token, now).await.unwrap();
+    assert_eq!(summary.rejected, 1, "{summary:?}");
+    let refused_item = list(&store)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.seq == twin.seq)
+        .unwrap();
+    assert_eq!(refused_item.state, OutboxStateView::Rejected);
+    assert!(refused_item.last_error.is_some_and(|e| !e.is_empty()));
+    let mut fixed = refused(&store, twin.seq).unwrap();
+    assert_eq!(fixed.email, email, "the form comes back as it was sent");
+    assert!(fixed.accepted);
+    assert!(
+        refused(&store, saved.seq).is_err(),
+        "an applied one is not to fix"
+    );
+    fixed.email = "not an email".into();
+    assert!(matches!(
+        resend(&store, twin.seq, &fixed, now, true),
+        Err(CommandError::Fields(_))
+    ));
+    fixed.email = "beatriz.costa.2@example.pt".into();
+    resend(&store, twin.seq, &fixed, now, true).unwrap();
+    let summary = client.push_outbox(&store, &token, now).await.unwrap();
+    assert_eq!(summary.applied, 1, "{summary:?}");
+    assert!(
+        list(&store)
+            .unwrap()
+            .iter()
+            .all(|i| i.state == OutboxStateView::Applied)
+    );
     running.shutdown().await.unwrap();
 }

@@ -59,6 +59,43 @@ async fn sign_in(w: &AppWindow, who: &DemoAccount, shots: Option<&str>) -> Resul
     Ok(())
 }
 
+/// The smallest window Canopy is designed for: the screen must not spill sideways.
+async fn fits(w: &AppWindow) -> Result<()> {
+    let spill = w
+        .driver
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await?
+        .convert::<i64>()?;
+    ensure!(spill <= 0, "at 1024×768 the screen is {spill} px too wide");
+    Ok(())
+}
+
+/// Fills the enrollment form with a distributor in Portugal, consent given.
+async fn fill_enrollment(w: &AppWindow, legal: &str, email: &str) -> Result<()> {
+    w.type_into("#enroll-legal-name", legal).await?;
+    w.type_into("#enroll-email", email).await?;
+    set_value(w, "#enroll-birth", "1990-05-17", "input").await?;
+    w.type_into("#enroll-line1", "Rua das Flores 12").await?;
+    w.type_into("#enroll-city", "Braga").await?;
+    w.type_into("#enroll-postal", "4700-001").await?;
+    set_value(w, "#enroll-country", "PT", "change").await?;
+    w.click("[data-testid=enroll-consent]").await
+}
+
+/// How many outbox items on screen are in `state`.
+async fn items_in(w: &AppWindow, state: &str) -> Result<i64> {
+    Ok(w.driver
+        .execute(
+            "return document.querySelectorAll(`[data-testid=outbox-item][data-state=${arguments[0]}]`).length;",
+            vec![serde_json::json!(state)],
+        )
+        .await?
+        .convert::<i64>()?)
+}
+
 /// Unlocks the locked app with the device's password.
 async fn unlock(w: &AppWindow) -> Result<()> {
     w.type_into("#unlock-password", DEVICE_PASSWORD).await?;
@@ -149,6 +186,9 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
     let window = AppWindow::open_with(&server.provisioning_path(), true).await?;
     window
         .check("walk", async move |w| {
+            // The whole walk at the smallest size the screens are designed for.
+            let rect = w.driver.get_window_rect().await?;
+            w.driver.set_window_rect(rect.x, rect.y, 1024, 768).await?;
             sign_in(w, &who, Some("walk")).await?;
             ensure!(
                 !w.has("[data-testid=nav-team]").await?,
@@ -164,6 +204,7 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             })
             .await?;
             w.screenshot("walk-04-dashboard").await?;
+            fits(w).await?;
 
             // The genealogy: the first member listed, found again by name and opened.
             w.click("[data-testid=nav-genealogy]").await?;
@@ -175,12 +216,14 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             })
             .await?;
             w.screenshot("walk-05-genealogy").await?;
+            fits(w).await?;
             let opened = open_from_search(w, &name).await?;
             ensure!(
                 opened == name,
                 "searched {name:?}, the panel shows {opened:?}"
             );
             w.screenshot("walk-06-member").await?;
+            fits(w).await?;
 
             // An order from the catalogue, online: saved, then confirmed by the company.
             w.click("[data-testid=nav-order]").await?;
@@ -196,12 +239,14 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             })
             .await?;
             w.screenshot("walk-07-order").await?;
+            fits(w).await?;
 
             // The security center: this device among the account's devices.
             w.click("[data-testid=nav-security]").await?;
             w.find("[data-testid=security-devices] [data-testid=device-row]")
                 .await?;
             w.screenshot("walk-08-security").await?;
+            fits(w).await?;
 
             // Lock with the button, unlock; lock with Ctrl+L, unlock.
             w.click("[data-testid=lock]").await?;
@@ -211,6 +256,7 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
                 "the locked app still shows its menu"
             );
             w.screenshot("walk-09-locked").await?;
+            fits(w).await?;
             unlock(w).await?;
             w.find("body").await?.send_keys(Key::Control + "l").await?;
             w.find("[data-testid=unlock]").await?;
@@ -223,19 +269,12 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             w.click("[data-testid=enroll-submit]").await?;
             w.find("[data-testid=enroll-field-errors]").await?;
             w.screenshot("walk-10-enroll-errors").await?;
+            fits(w).await?;
             let stamp = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs();
-            let legal = "Joana Offline Ferreira";
-            w.type_into("#enroll-legal-name", legal).await?;
-            w.type_into("#enroll-email", &format!("joana.{stamp}@example.pt"))
-                .await?;
-            set_value(w, "#enroll-birth", "1990-05-17", "input").await?;
-            w.type_into("#enroll-line1", "Rua das Flores 12").await?;
-            w.type_into("#enroll-city", "Braga").await?;
-            w.type_into("#enroll-postal", "4700-001").await?;
-            set_value(w, "#enroll-country", "PT", "change").await?;
-            w.click("[data-testid=enroll-consent]").await?;
+            let joana = format!("joana.{stamp}@example.pt");
+            fill_enrollment(w, "Joana Offline Ferreira", &joana).await?;
             w.click("[data-testid=enroll-submit]").await?;
             w.find("[data-testid=enroll-saved]").await?;
             let state = w
@@ -243,9 +282,11 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
                 .await?;
             ensure!(state == "Pending", "the offline enrollment reads {state:?}");
             w.screenshot("walk-11-enrolled-offline").await?;
+            fits(w).await?;
             w.click("[data-testid=nav-sync]").await?;
             w.find("[data-testid=sync-center]").await?;
             w.screenshot("walk-12-sync-offline").await?;
+            fits(w).await?;
 
             // The server is back: "sync now" sends it; it is applied and in the tree.
             server.start()?;
@@ -256,6 +297,7 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             })
             .await?;
             w.screenshot("walk-13-applied").await?;
+            fits(w).await?;
             let shown = "Joana F.";
             w.wait_until("the new member in the genealogy", SYNC_WAIT, async |w| {
                 Ok(open_from_search(w, shown)
@@ -264,6 +306,32 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             })
             .await?;
             w.screenshot("walk-14-new-member").await?;
+            fits(w).await?;
+
+            // The same email again: the company refuses it and says why; fixed in the
+            // form, it is sent again and applied.
+            w.click("[data-testid=nav-enroll]").await?;
+            w.find("[data-testid=enroll]").await?;
+            fill_enrollment(w, "Joana Twice Ferreira", &joana).await?;
+            w.click("[data-testid=enroll-submit]").await?;
+            w.find("[data-testid=enroll-saved]").await?;
+            w.wait_until("the second enrollment refused", SYNC_WAIT, async |w| {
+                Ok(items_in(w, "rejected").await? == 1)
+            })
+            .await?;
+            w.screenshot("walk-15-refused").await?;
+            fits(w).await?;
+            w.click("[data-testid=outbox-fix]").await?;
+            w.find("[data-testid=enroll-fixing]").await?;
+            w.type_into("#enroll-email", &format!("joana.twice.{stamp}@example.pt"))
+                .await?;
+            w.click("[data-testid=enroll-submit]").await?;
+            w.wait_until("the fixed enrollment applied", SYNC_WAIT, async |w| {
+                Ok(items_in(w, "applied").await? == 2 && items_in(w, "rejected").await? == 0)
+            })
+            .await?;
+            w.screenshot("walk-16-fixed").await?;
+            fits(w).await?;
             Ok(())
         })
         .await

@@ -193,10 +193,13 @@ impl Store {
         self.outbox_update(seq, now, "state = 'pending', last_error = ?3", Some(error))
     }
 
-    /// Replaces a rejected command's payload after the user fixed it, and queues it again.
+    /// Replaces a rejected command's payload after the user fixed it, and queues it again
+    /// under `key`, a new idempotency key: the server keeps its refusal under the old one,
+    /// and the fixed command is a new one to it.
     pub fn outbox_resubmit(
         &self,
         seq: i64,
+        key: &IdempotencyKey,
         payload: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
@@ -204,13 +207,26 @@ impl Store {
             .map_err(|e| StoreError::Invalid(format!("the command is not valid JSON: {e}")))?;
         let now = now_text(now)?;
         self.database().write(|tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE idempotency_key = ?1)",
+                [key.as_str()],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::Invalid(
+                    "a fixed command needs a new idempotency key".into(),
+                ));
+            }
             let changed = tx.execute(
-                "UPDATE outbox SET payload = ?2, state = 'pending', last_error = NULL, updated_at = ?3
+                "UPDATE outbox SET payload = ?2, idempotency_key = ?4, state = 'pending',
+                        last_error = NULL, updated_at = ?3
                  WHERE seq = ?1 AND state = 'rejected'",
-                params![seq, payload, now],
+                params![seq, payload, now, key.as_str()],
             )?;
             if changed == 0 {
-                return Err(StoreError::Invalid("only a rejected command can be fixed and resent".into()));
+                return Err(StoreError::Invalid(
+                    "only a rejected command can be fixed and resent".into(),
+                ));
             }
             Ok(())
         })

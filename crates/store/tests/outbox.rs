@@ -199,7 +199,9 @@ fn check(what: &str, steps: &[Step], error: Option<&str>, view: View<'_>) {
             Step::Apply(server_ref) => store.outbox_applied(seq, server_ref, NOW),
             Step::Reject(reason) => store.outbox_rejected(seq, reason, NOW),
             Step::Retry(reason) => store.outbox_retry(seq, reason, NOW),
-            Step::Resubmit(payload) => store.outbox_resubmit(seq, payload, NOW),
+            Step::Resubmit(payload) => {
+                store.outbox_resubmit(seq, &key(200 + i as u8), payload, NOW)
+            }
             Step::Discard => store.outbox_discard(seq),
         };
         let last = i + 1 == steps.len();
@@ -235,7 +237,9 @@ fn fixing_a_rejected_command_needs_valid_json() {
     let (_dir, store) = fresh_store();
     let seq = enqueue(&store, 1, ENROLL).unwrap().seq;
     store.outbox_rejected(seq, "sponsor unknown", NOW).unwrap();
-    let err = store.outbox_resubmit(seq, "{oops", NOW).unwrap_err();
+    let err = store
+        .outbox_resubmit(seq, &key(2), "{oops", NOW)
+        .unwrap_err();
     assert!(
         err.to_string()
             .starts_with("invalid data for the cache: the command is not valid JSON"),

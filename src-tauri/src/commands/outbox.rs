@@ -11,13 +11,12 @@ use canopy_core::{
 };
 use canopy_store::{CommandKind, OutboxItem, OutboxState, Store, StoreError};
 use canopy_sync::schedule::Trigger;
-use data_encoding::HEXLOWER;
 use ring::rand::{SecureRandom, SystemRandom};
 use tauri::State;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::blocking;
+use super::{blocking, open_store};
 use crate::state::AppState;
 
 /// The version of the consent text below; it is recorded with every enrollment.
@@ -65,6 +64,20 @@ pub fn save_enrollment(
     now: OffsetDateTime,
     offline: bool,
 ) -> Result<OutboxItemView, CommandError> {
+    let payload = checked_enrollment(store, request, now, offline)?;
+    let item = store
+        .enqueue(&new_key()?, CommandKind::Enroll, &payload, now)
+        .map_err(internal)?;
+    Ok(describe(store, &item))
+}
+
+/// The enrollment as the outbox keeps it, once every check passed.
+fn checked_enrollment(
+    store: &Store,
+    request: &EnrollRequest,
+    now: OffsetDateTime,
+    offline: bool,
+) -> Result<String, CommandError> {
     // No sponsor chosen: the user, who is the top of this device's scope.
     let sponsor = match request.sponsor {
         Some(id) => Some(MemberId::new(id)),
@@ -87,12 +100,95 @@ pub fn save_enrollment(
     if !problems.is_empty() {
         return Err(CommandError::Fields(problems));
     }
-    let payload = serde_json::to_string(&Command::Enroll(Box::new(form)))
-        .map_err(|e| CommandError::Internal(e.to_string()))?;
+    serde_json::to_string(&Command::Enroll(Box::new(form)))
+        .map_err(|e| CommandError::Internal(e.to_string()))
+}
+
+/// A refused enrollment, back in the form's shape so the person can fix it.
+#[tauri::command]
+pub async fn refused_enrollment(
+    state: State<'_, AppState>,
+    seq: i64,
+) -> Result<EnrollRequest, CommandError> {
+    let store = open_store(&state).await?;
+    blocking(move || refused(&store, seq)).await
+}
+
+/// [`refused_enrollment`]'s work without Tauri.
+pub fn refused(store: &Store, seq: i64) -> Result<EnrollRequest, CommandError> {
     let item = store
-        .enqueue(&new_key()?, CommandKind::Enroll, &payload, now)
-        .map_err(internal)?;
-    Ok(describe(store, &item))
+        .outbox(Some(OutboxState::Rejected))
+        .map_err(internal)?
+        .into_iter()
+        .find(|item| item.seq == seq)
+        .ok_or_else(|| {
+            CommandError::Invalid("That enrollment is not waiting to be fixed".into())
+        })?;
+    let Ok(Command::Enroll(form)) = serde_json::from_str::<Command>(&item.payload) else {
+        return Err(CommandError::Invalid(
+            "That command is not an enrollment".into(),
+        ));
+    };
+    let has = |p: ConsentPurpose| form.consent_purposes.contains(&p);
+    Ok(EnrollRequest {
+        kind: form.kind,
+        sponsor: form.sponsor.map(|s| s.get()),
+        legal_name: form.legal_name,
+        display_name: form.display_name,
+        email: form.email,
+        phone: form.phone,
+        date_of_birth: form.date_of_birth,
+        address_line1: form.address_line1,
+        address_line2: form.address_line2,
+        city: form.city,
+        region: form.region,
+        postal_code: form.postal_code,
+        country: form.country,
+        tax_id: form.tax_id,
+        consent_version: form.consent_version,
+        accepted: ConsentPurpose::REQUIRED.into_iter().all(has),
+        marketing_email: has(ConsentPurpose::MarketingEmail),
+        marketing_sms: has(ConsentPurpose::MarketingSms),
+    })
+}
+
+/// Replaces a refused enrollment with its fixed form and queues it again (same
+/// idempotency key: the server never applied it).
+#[tauri::command]
+pub async fn resend_enrollment(
+    state: State<'_, AppState>,
+    seq: i64,
+    request: EnrollRequest,
+) -> Result<(), CommandError> {
+    let session = state.session().await?;
+    let store = session.store().ok_or(CommandError::Locked)?.clone();
+    let offline = session.sync().is_some_and(|s| s.status().offline);
+    drop(session);
+    let now = OffsetDateTime::now_utc();
+    blocking(move || resend(&store, seq, &request, now, offline)).await?;
+    if let Some(sync) = state.session().await?.sync() {
+        sync.trigger(Trigger::LocalWrite);
+    }
+    Ok(())
+}
+
+/// [`resend_enrollment`]'s work without Tauri: the fixed form passes the same checks as
+/// a new one.
+pub fn resend(
+    store: &Store,
+    seq: i64,
+    request: &EnrollRequest,
+    now: OffsetDateTime,
+    offline: bool,
+) -> Result<(), CommandError> {
+    refused(store, seq)?;
+    let payload = checked_enrollment(store, request, now, offline)?;
+    store
+        .outbox_resubmit(seq, &new_key()?, &payload, now)
+        .map_err(|e| match e {
+            StoreError::Invalid(message) => CommandError::Invalid(message),
+            other => internal(other),
+        })
 }
 
 /// The form as the sync protocol carries it. The consent is recorded as given now, with
@@ -135,14 +231,13 @@ fn enrollment_form(
     }
 }
 
-/// A fresh idempotency key: 128 random bits, hex.
+/// A fresh idempotency key: 128 bits from the operating system's random source.
 pub(crate) fn new_key() -> Result<IdempotencyKey, CommandError> {
     let mut bytes = [0_u8; 16];
     SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| CommandError::Internal("the system random number generator failed".into()))?;
-    IdempotencyKey::parse(&HEXLOWER.encode(&bytes))
-        .map_err(|e| CommandError::Internal(e.to_string()))
+    Ok(IdempotencyKey::from_random_bytes(bytes))
 }
 
 /// Every command in the outbox, oldest first (applied ones too, so a rep sees what went

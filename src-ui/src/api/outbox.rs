@@ -45,3 +45,19 @@ pub async fn sync_status() -> Result<SyncStatusView, ApiError> {
 pub async fn sync_now() -> Result<(), ApiError> {
     call("sync_now", &()).await
 }
+
+/// A refused enrollment, back in the form's shape.
+pub async fn refused_enrollment(seq: i64) -> Result<EnrollRequest, ApiError> {
+    call("refused_enrollment", &Seq { seq }).await
+}
+
+#[derive(Serialize)]
+struct Resend<'a> {
+    seq: i64,
+    request: &'a EnrollRequest,
+}
+
+/// Replaces a refused enrollment with its fixed form and queues it again.
+pub async fn resend_enrollment(seq: i64, request: &EnrollRequest) -> Result<(), ApiError> {
+    call("resend_enrollment", &Resend { seq, request }).await
+}

@@ -13,6 +13,7 @@ use crate::api::{self, ApiError};
 use crate::components::button::Button;
 use crate::components::callout::Callout;
 use crate::components::card::Card;
+use crate::components::member_picker::{MemberPicker, Picked};
 use crate::components::problem::maybe_problem;
 use crate::components::text_field::TextField;
 use crate::pages::outbox::OutboxList;
@@ -32,6 +33,7 @@ struct Input {
 pub fn Enroll() -> impl IntoView {
     let consent = LocalResource::new(api::outbox::consent_text);
     let kind = RwSignal::new(EnrollmentKind::Distributor);
+    let sponsor = RwSignal::new(None::<Picked>);
     let text = || RwSignal::new(String::new());
     let (legal_name, display_name, email, phone, birth) = (text(), text(), text(), text(), text());
     let (line1, line2, city, region, postal, tax_id) =
@@ -43,7 +45,9 @@ pub fn Enroll() -> impl IntoView {
     let field_errors = RwSignal::new(Vec::<FieldMessage>::new());
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
-    let saved = RwSignal::new(None::<OutboxItemView>);
+    let saved = RwSignal::new(None::<String>);
+    // The refused enrollment being fixed, by its outbox number.
+    let editing = RwSignal::new(None::<i64>);
     let refresh = RwSignal::new(0_u32);
 
     let error_of = move |field: Field| {
@@ -185,7 +189,7 @@ pub fn Enroll() -> impl IntoView {
             .unwrap_or_default();
         let request = EnrollRequest {
             kind: kind.get_untracked(),
-            sponsor: None,
+            sponsor: sponsor.get_untracked().map(|p| p.id),
             legal_name: legal_name.get_untracked(),
             display_name: display_name.get_untracked(),
             email: email.get_untracked(),
@@ -206,11 +210,26 @@ pub fn Enroll() -> impl IntoView {
         busy.set(true);
         error.set(None);
         saved.set(None);
+        let fixing = editing.get_untracked();
         spawn_local(async move {
-            let result = api::outbox::enroll(&request).await;
+            let result = match fixing {
+                Some(seq) => api::outbox::resend_enrollment(seq, &request)
+                    .await
+                    .map(|()| {
+                        format!(
+                            "The enrollment of {} is queued again with your fixes; it is pending until the company's server confirms it.",
+                            request.legal_name.trim()
+                        )
+                    }),
+                None => api::outbox::enroll(&request).await.map(|item: OutboxItemView| {
+                    format!("{}. It is pending until the company's server confirms it.", item.summary)
+                }),
+            };
             busy.set(false);
             match result {
-                Ok(item) => {
+                Ok(message) => {
+                    editing.set(None);
+                    sponsor.set(None);
                     field_errors.set(Vec::new());
                     for signal in [
                         legal_name,
@@ -230,7 +249,7 @@ pub fn Enroll() -> impl IntoView {
                     accepted.set(false);
                     marketing_email.set(false);
                     marketing_sms.set(false);
-                    saved.set(Some(item));
+                    saved.set(Some(message));
                     refresh.update(|n| *n += 1);
                 }
                 Err(ApiError::Command(CommandError::Fields(problems))) => {
@@ -240,6 +259,53 @@ pub fn Enroll() -> impl IntoView {
             }
         });
     };
+
+    // A refused enrollment back into the form, as it was sent.
+    let on_fix = Callback::new(move |seq: i64| {
+        spawn_local(async move {
+            match api::outbox::refused_enrollment(seq).await {
+                Ok(r) => {
+                    kind.set(r.kind);
+                    for (signal, value) in [
+                        (legal_name, r.legal_name),
+                        (display_name, r.display_name),
+                        (email, r.email),
+                        (phone, r.phone),
+                        (birth, r.date_of_birth),
+                        (line1, r.address_line1),
+                        (line2, r.address_line2),
+                        (city, r.city),
+                        (region, r.region),
+                        (postal, r.postal_code),
+                        (tax_id, r.tax_id),
+                        (country, r.country),
+                    ] {
+                        signal.set(value);
+                    }
+                    accepted.set(r.accepted);
+                    marketing_email.set(r.marketing_email);
+                    marketing_sms.set(r.marketing_sms);
+                    sponsor.set(None);
+                    if let Some(id) = r.sponsor
+                        && let Ok(detail) = api::genealogy::member_detail(id, None).await
+                    {
+                        sponsor.set(Some(Picked {
+                            id,
+                            label: format!(
+                                "{} (#{})",
+                                detail.member.display_name, detail.member.number
+                            ),
+                        }));
+                    }
+                    field_errors.set(Vec::new());
+                    saved.set(None);
+                    editing.set(Some(seq));
+                    scroll_to_top();
+                }
+                Err(problem) => error.set(Some(problem)),
+            }
+        });
+    });
 
     let mut countries: Vec<(CountryCode, &'static str)> = CountryCode::all().collect();
     countries.sort_by_key(|(_, name)| *name);
@@ -256,9 +322,13 @@ pub fn Enroll() -> impl IntoView {
                      and sent to the company as soon as Canopy is online."
                 </p>
             </header>
-            {move || saved.get().map(|item| view! {
-                <Callout title="Enrollment saved on this device" test_id="enroll-saved">
-                    {format!("{}. It is pending until the company's server confirms it.", item.summary)}
+            {move || saved.get().map(|message| view! {
+                <Callout title="Enrollment saved on this device" test_id="enroll-saved">{message}</Callout>
+            })}
+            {move || editing.get().map(|_| view! {
+                <Callout title="Fixing a refused enrollment" test_id="enroll-fixing">
+                    "Correct what the company refused, then save: it is sent again. "
+                    <button type="button" class="link-button" on:click=move |_| editing.set(None)>"Stop fixing"</button>
                 </Callout>
             })}
             <Card>
@@ -279,8 +349,8 @@ pub fn Enroll() -> impl IntoView {
                                 </label>
                             }).collect_view()}
                         </div>
-                        <p class="field-hint">"Sponsor: you. They are placed in your first line."</p>
-                        {move || sponsor_error.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+                        <MemberPicker id="enroll-sponsor" label="Sponsor" chosen=sponsor error=sponsor_error />
+                        <p class="field-hint">"Their sponsor enrolls them and they are placed under the sponsor."</p>
                     </fieldset>
                     <fieldset class="fieldset">
                         <legend>"Person"</legend>
@@ -352,7 +422,17 @@ pub fn Enroll() -> impl IntoView {
                     </div>
                 </form>
             </Card>
-            <OutboxList kind="Enrollment" title="Enrollments from this device" refresh=refresh />
+            <OutboxList kind="Enrollment" title="Enrollments from this device" refresh=refresh on_fix=on_fix />
         </section>
+    }
+}
+
+/// Brings the form into view (after loading a refused enrollment into it).
+fn scroll_to_top() {
+    if let Some(content) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(".content").ok().flatten())
+    {
+        content.set_scroll_top(0);
     }
 }

@@ -24,6 +24,9 @@ pub fn OutboxList(
     #[prop(optional)] kind: Option<&'static str>,
     title: &'static str,
     #[prop(optional, into)] refresh: Signal<u32>,
+    /// Offered on a refused item: open it in the form to fix and resend.
+    #[prop(optional, into)]
+    on_fix: Option<Callback<i64>>,
 ) -> impl IntoView {
     let items = RwSignal::new(None::<Result<Vec<OutboxItemView>, ApiError>>);
     let load = move || {
@@ -94,6 +97,15 @@ pub fn OutboxList(
                 </div>
                 <div class="outbox-end">
                     <Badge tone=tone test_id="outbox-state">{word}</Badge>
+                    {(rejected && on_fix.is_some()).then(|| view! {
+                        <Button
+                            variant=ButtonVariant::Secondary
+                            on_click=Callback::new(move |()| { if let Some(fix) = on_fix { fix.run(seq) } })
+                            test_id="outbox-fix"
+                        >
+                            "Fix and resend"
+                        </Button>
+                    })}
                     {rejected.then(|| view! {
                         <Button variant=ButtonVariant::Danger on_click=Callback::new(move |()| discard(seq))>"Discard"</Button>
                     })}
