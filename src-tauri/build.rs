@@ -32,6 +32,9 @@ fn main() {
         "place_order",
         "my_orders",
         "export_team_csv",
+        "earnings_overview",
+        "statement",
+        "export_statement_csv",
         "tree_children",
         "search_members",
         "member_detail",
@@ -42,6 +45,15 @@ fn main() {
         "change_account_password",
         "change_device_password",
         "set_auto_lock",
+        "admin_accounts",
+        "admin_account_devices",
+        "admin_change_role",
+        "admin_set_disabled",
+        "admin_end_sessions",
+        "admin_revoke_device",
+        "admin_alerts",
+        "admin_acknowledge_alert",
+        "admin_resolve_alert",
     ];
 
     let attributes = tauri_build::Attributes::new()

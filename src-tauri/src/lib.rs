@@ -86,6 +86,9 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::orders::place_order,
             commands::orders::my_orders,
             commands::team::export_team_csv,
+            commands::earnings::earnings_overview,
+            commands::earnings::statement,
+            commands::earnings::export_statement_csv,
             commands::genealogy::tree_children,
             commands::genealogy::search_members,
             commands::genealogy::member_detail,
@@ -96,6 +99,15 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::security::change_account_password,
             commands::security::change_device_password,
             commands::security::set_auto_lock,
+            commands::admin::admin_accounts,
+            commands::admin::admin_account_devices,
+            commands::admin::admin_change_role,
+            commands::admin::admin_set_disabled,
+            commands::admin::admin_end_sessions,
+            commands::admin::admin_revoke_device,
+            commands::admin::admin_alerts,
+            commands::admin::admin_acknowledge_alert,
+            commands::admin::admin_resolve_alert,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

@@ -13,7 +13,9 @@ use crate::components::button::{Button, ButtonVariant};
 use crate::components::frame::Frame;
 use crate::components::sidebar::{NavItem, Sidebar};
 use crate::components::states::LoadingState;
+use crate::pages::admin::Admin;
 use crate::pages::dashboard::Dashboard;
+use crate::pages::earnings::Earnings;
 use crate::pages::enroll::Enroll;
 use crate::pages::genealogy::Genealogy;
 use crate::pages::order::PlaceOrder;
@@ -223,6 +225,8 @@ fn SignedInPage(page: RwSignal<&'static str>) -> impl IntoView {
         "order" => view! { <PlaceOrder /> }.into_any(),
         "team" => view! { <Team /> }.into_any(),
         "security" => view! { <SecurityCenter /> }.into_any(),
+        "earnings" => view! { <Earnings /> }.into_any(),
+        "admin" => view! { <Admin /> }.into_any(),
         _ => view! { <Dashboard /> }.into_any(),
     }
 }
@@ -239,6 +243,11 @@ fn nav_items(role: Role) -> Vec<NavItem> {
         NavItem {
             key: "genealogy",
             label: "Genealogy",
+            shown: true,
+        },
+        NavItem {
+            key: "earnings",
+            label: "Earnings",
             shown: true,
         },
         NavItem {
@@ -265,6 +274,11 @@ fn nav_items(role: Role) -> Vec<NavItem> {
             key: "team",
             label: "Team review",
             shown: manager,
+        },
+        NavItem {
+            key: "admin",
+            label: "Administration",
+            shown: role == Role::Admin,
         },
     ]
 }

@@ -59,12 +59,15 @@ async fn sign_in(w: &AppWindow, who: &DemoAccount, shots: Option<&str>) -> Resul
     Ok(())
 }
 
-/// The smallest window Canopy is designed for: the screen must not spill sideways.
+/// The smallest window Canopy is designed for: neither the window nor the scrolling
+/// content area may spill sideways (a wide table scrolls inside its own box).
 async fn fits(w: &AppWindow) -> Result<()> {
     let spill = w
         .driver
         .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
+            "const c = document.querySelector('.content'); \
+             return Math.max(document.documentElement.scrollWidth - window.innerWidth, \
+                             c ? c.scrollWidth - c.clientWidth : 0);",
             vec![],
         )
         .await?
@@ -194,6 +197,10 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
                 !w.has("[data-testid=nav-team]").await?,
                 "a distributor's menu offers the manager's team review"
             );
+            ensure!(
+                !w.has("[data-testid=nav-admin]").await?,
+                "a distributor's menu offers the administration"
+            );
 
             // The dashboard shows this period's personal volume as the server's orders
             // make it (paid and shipped orders count).
@@ -239,6 +246,12 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             })
             .await?;
             w.screenshot("walk-07-order").await?;
+            fits(w).await?;
+
+            // Earnings: no commission run has made a statement yet, and the screen says so.
+            w.click("[data-testid=nav-earnings]").await?;
+            w.find("[data-testid=earnings]").await?;
+            w.screenshot("walk-08b-earnings").await?;
             fits(w).await?;
 
             // The security center: this device among the account's devices.
@@ -346,6 +359,8 @@ async fn a_manager_sees_the_team_views() -> Result<()> {
     let window = AppWindow::open_with(std::path::Path::new(&path), true).await?;
     window
         .check("manager", async |w| {
+            let rect = w.driver.get_window_rect().await?;
+            w.driver.set_window_rect(rect.x, rect.y, 1024, 768).await?;
             sign_in(w, &who, None).await?;
             w.click("[data-testid=nav-team]").await?;
             w.find("[data-testid=team]").await?;
@@ -359,6 +374,7 @@ async fn a_manager_sees_the_team_views() -> Result<()> {
                 "the team review lists no legs"
             );
             w.screenshot("manager-01-team").await?;
+            fits(w).await?;
             Ok(())
         })
         .await
@@ -394,6 +410,43 @@ async fn a_server_without_the_pinned_key_gets_a_security_warning() -> Result<()>
                 "the sign-in went on to the code step"
             );
             w.screenshot("pin-mismatch").await?;
+            Ok(())
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real window: run through `cargo xtask e2e`"]
+async fn an_admin_sees_accounts_and_alerts() -> Result<()> {
+    let p = canopy_e2e::demo_provisioning()?;
+    let who = account(&p, Role::Admin)?;
+    let path = std::env::var("CANOPY_E2E_PROVISIONING")?;
+    let window = AppWindow::open_with(std::path::Path::new(&path), true).await?;
+    window
+        .check("admin", async |w| {
+            let rect = w.driver.get_window_rect().await?;
+            w.driver.set_window_rect(rect.x, rect.y, 1024, 768).await?;
+            sign_in(w, &who, None).await?;
+            ensure!(
+                w.has("[data-testid=nav-team]").await?,
+                "an admin's menu has no team review"
+            );
+            w.click("[data-testid=nav-admin]").await?;
+            w.find("[data-testid=admin]").await?;
+            // The three demo accounts, the admin's own among them.
+            w.wait_until("the accounts listed", SYNC_WAIT, async |w| {
+                Ok(w.driver
+                    .execute(
+                        "return document.querySelectorAll('[data-testid=account-row]').length;",
+                        vec![],
+                    )
+                    .await?
+                    .convert::<i64>()?
+                    >= 3)
+            })
+            .await?;
+            w.screenshot("admin-01-accounts").await?;
+            fits(w).await?;
             Ok(())
         })
         .await

@@ -8,7 +8,7 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 29] = [
+const ENDPOINTS: [(&str, &str); 31] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/auth/sign-in"),
@@ -29,6 +29,8 @@ const ENDPOINTS: [(&str, &str); 29] = [
     ("post", "/v1/sync/changes"),
     ("post", "/v1/sync/push"),
     ("post", "/v1/admin/members/{id}/move"),
+    ("get", "/v1/admin/accounts"),
+    ("get", "/v1/admin/accounts/{id}/devices"),
     ("post", "/v1/admin/accounts/{id}/disable"),
     ("post", "/v1/admin/accounts/{id}/enable"),
     ("post", "/v1/admin/accounts/{id}/role"),

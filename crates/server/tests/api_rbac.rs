@@ -243,7 +243,7 @@ enum Access {
 }
 
 /// One row per documented endpoint: a new endpoint without a row fails the matrix.
-const RULES: [(&str, &str, Access); 29] = [
+const RULES: [(&str, &str, Access); 31] = [
     ("get", "/v1/health", Access::Public),
     ("get", "/v1/openapi.json", Access::Public),
     ("post", "/v1/auth/sign-in", Access::Public),
@@ -272,6 +272,8 @@ const RULES: [(&str, &str, Access); 29] = [
     ("get", "/v1/admin/alerts", Access::Admin),
     ("post", "/v1/admin/alerts/{id}/acknowledge", Access::Admin),
     ("post", "/v1/admin/alerts/{id}/resolve", Access::Admin),
+    ("get", "/v1/admin/accounts", Access::Admin),
+    ("get", "/v1/admin/accounts/{id}/devices", Access::Admin),
     ("post", "/v1/auth/sign-out", Access::Session),
 ];
 

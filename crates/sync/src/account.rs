@@ -201,7 +201,7 @@ impl ServerClient {
 
     /// Sends `request` with the bearer token and reads its JSON answer (an empty success
     /// reads as JSON null).
-    async fn send<T: DeserializeOwned>(
+    pub(crate) async fn send<T: DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
         access_token: &str,

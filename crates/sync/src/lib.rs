@@ -2,6 +2,7 @@
 //! bootstrap, deltas and the outbox push into the store.
 
 pub mod account;
+pub mod admin;
 pub mod apply;
 pub mod auth;
 pub mod bootstrap;

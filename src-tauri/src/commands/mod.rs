@@ -1,9 +1,12 @@
 //! Tauri commands, one module per domain (auth, genealogy, earnings, outbox,
 //! security, settings as they arrive). Each returns `Result<_, CommandError>`.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
+pub(crate) mod csv_export;
 pub mod dashboard;
+pub mod earnings;
 pub mod genealogy;
 pub mod orders;
 pub mod outbox;

@@ -3,7 +3,7 @@
 //! server decides what the cache holds (a manager's scope); the role check here only
 //! keeps the screen to the people it is for.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use canopy_core::ipc::{
     CommandError, DownlineFilterView, DownlineRequest, LegView, MemberRowView, SortKey,
@@ -11,9 +11,10 @@ use canopy_core::ipc::{
 };
 use canopy_core::{MemberStatus, Period, Role};
 use canopy_store::Store;
-use tauri::{Manager, State};
+use tauri::State;
 
 use super::blocking;
+use super::csv_export::{self, write};
 use crate::commands::genealogy::{downline, row_view};
 use crate::state::AppState;
 
@@ -48,11 +49,7 @@ pub async fn export_team_csv(
         .store()
         .ok_or(CommandError::Locked)?
         .clone();
-    let folder = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().document_dir())
-        .map_err(|_| CommandError::Internal("there is no Downloads folder to save to".into()))?;
+    let folder = csv_export::folder(&app)?;
     blocking(move || export(&store, section, &folder, today())).await
 }
 
@@ -144,7 +141,7 @@ pub fn export(
 ) -> Result<TeamExportView, CommandError> {
     may_review(store)?;
     let period = Period::containing(today).map_err(|e| CommandError::Invalid(e.to_string()))?;
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csv_export::sheet();
     let mut rows = 0_u64;
     match section {
         TeamSection::Legs => {
@@ -222,43 +219,15 @@ pub fn export(
             }
         }
     }
-    let bytes = out
-        .into_inner()
-        .map_err(|e| CommandError::Internal(e.to_string()))?;
-    let path = free_name(folder, &format!("canopy-team-{}-{period}", section.slug()));
-    std::fs::create_dir_all(folder)
-        .and_then(|()| std::fs::write(&path, bytes))
-        .map_err(|e| CommandError::Internal(format!("cannot save {}: {e}", path.display())))?;
+    let path = csv_export::save(
+        out,
+        folder,
+        &format!("canopy-team-{}-{period}", section.slug()),
+    )?;
     Ok(TeamExportView {
         path: path.display().to_string(),
         rows,
     })
-}
-
-/// One CSV record; a cell a spreadsheet would run as a formula is written as text.
-fn write(out: &mut csv::Writer<Vec<u8>>, cells: &[&str]) -> Result<(), CommandError> {
-    out.write_record(cells.iter().map(|cell| defuse(cell)))
-        .map_err(|e| CommandError::Internal(e.to_string()))
-}
-
-/// OWASP's advice against CSV injection: a leading `=`, `+`, `-`, `@`, tab or carriage
-/// return makes a spreadsheet evaluate the cell, so such a cell starts with `'`.
-fn defuse(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
-    }
-}
-
-/// `base.csv`, or `base (2).csv` and so on if it exists.
-fn free_name(folder: &Path, base: &str) -> PathBuf {
-    let mut path = folder.join(format!("{base}.csv"));
-    let mut n = 2;
-    while path.exists() {
-        path = folder.join(format!("{base} ({n}).csv"));
-        n += 1;
-    }
-    path
 }
 
 /// Hundredths of a point as "1234.50".
@@ -291,10 +260,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formulas_are_defused_and_points_have_two_decimals() {
-        assert_eq!(defuse("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(defuse("-5"), "'-5");
-        assert_eq!(defuse("Ana L."), "Ana L.");
+    fn points_have_two_decimals() {
         assert_eq!(points(123_456), "1234.56");
         assert_eq!(points(-5), "-0.05");
         assert_eq!(points(0), "0.00");

@@ -2,9 +2,11 @@
 //! `src-tauri/src/commands/`. Components call these, never `invoke` directly.
 
 pub mod action;
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod dashboard;
+pub mod earnings;
 pub mod events;
 pub mod genealogy;
 mod invoke;

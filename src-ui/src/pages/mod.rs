@@ -1,6 +1,8 @@
 //! Full screens, one module each.
 
+pub mod admin;
 pub mod dashboard;
+pub mod earnings;
 pub mod enroll;
 pub mod genealogy;
 pub mod order;

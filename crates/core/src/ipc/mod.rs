@@ -1,14 +1,18 @@
 //! Types that cross the IPC boundary between the Tauri shell and the UI.
 //! Both sides compile them from here, so a renamed field breaks the build, not the app.
 
+mod admin;
 mod dashboard;
+mod earnings;
 mod genealogy;
 mod orders;
 mod outbox;
 mod security;
 mod team;
 
+pub use admin::*;
 pub use dashboard::*;
+pub use earnings::*;
 pub use genealogy::*;
 pub use orders::*;
 pub use outbox::*;

@@ -1,13 +1,16 @@
 //! Admin actions (disable/enable an account, change its role, end its sessions, revoke any
 //! device): the admin role plus a step-up within ten minutes; endings take effect at once.
+//! Listing accounts and an account's devices needs the admin role only.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use canopy_core::{AccountId, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use time::OffsetDateTime;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authenticated};
@@ -15,7 +18,9 @@ use super::factor::audit;
 use super::problem::Problem;
 use crate::app::AppState;
 use crate::rbac::{self, Denied};
-use crate::storage::{AccessGrant, AccountRecord, DeviceId, RevokeReason};
+use crate::storage::{
+    AccessGrant, AccountRecord, AccountSummary, DeviceId, DeviceRecord, RevokeReason, StorageError,
+};
 
 /// The caller of an admin endpoint: an admin whose session proved a second factor in the
 /// last ten minutes. As an extractor it runs before the body is read, so a refused caller
@@ -62,6 +67,192 @@ fn denial(denied: Denied) -> ApiError {
              /v1/auth/step-up, then try again"
             .into(),
     })
+}
+
+/// Accounts per page when the caller does not say, and at most.
+const ACCOUNTS_PAGE: u32 = 50;
+const MAX_ACCOUNTS_PAGE: u32 = 200;
+/// The longest email search (an email address is at most 254 characters).
+const MAX_QUERY_CHARS: usize = 254;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccountQuery {
+    /// The start of the email address, any case; every account if left out.
+    pub query: Option<String>,
+    /// The `next_after` of the previous page.
+    pub after: Option<i64>,
+    /// At most 200; 50 if left out.
+    pub limit: Option<u32>,
+}
+
+/// An account as the admin sees it in the list: never a password hash, secret or token.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    pub id: i64,
+    pub email: String,
+    /// `distributor`, `manager` or `admin`.
+    pub role: &'static str,
+    /// The genealogy member the account is, if any.
+    pub member_id: Option<i64>,
+    pub member_number: Option<String>,
+    pub member_name: Option<String>,
+    pub disabled: bool,
+    /// Whether the account has an authenticator app set up.
+    pub mfa_enabled: bool,
+    /// Devices not revoked.
+    pub devices: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sign_in_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<AccountSummary> for AccountView {
+    fn from(account: AccountSummary) -> Self {
+        let (member_id, member_number, member_name) = match account.member {
+            Some((id, number, name)) => (
+                Some(id.get()),
+                Some(number.as_str().to_owned()),
+                Some(name.as_str().to_owned()),
+            ),
+            None => (None, None, None),
+        };
+        Self {
+            id: account.id.get(),
+            email: account.email.as_str().to_owned(),
+            role: account.role.key(),
+            member_id,
+            member_number,
+            member_name,
+            disabled: account.disabled,
+            mfa_enabled: account.mfa_enabled,
+            devices: account.live_devices,
+            last_sign_in_at: account.last_sign_in,
+            created_at: account.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountPage {
+    /// In email order.
+    pub accounts: Vec<AccountView>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+}
+
+/// Lists accounts by email, a page at a time, optionally only those whose email starts
+/// with `query`.
+#[utoipa::path(get, path = "/v1/admin/accounts", tag = "admin", security(("bearer" = [])),
+    params(AccountQuery),
+    responses(
+        (status = 200, description = "A page of accounts in email order", body = AccountPage),
+        (status = 400, description = "Bad query, cursor or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    AdminReader(grant): AdminReader,
+    query: Result<Query<AccountQuery>, QueryRejection>,
+) -> Result<Json<AccountPage>, ApiError> {
+    let bad = || {
+        ApiError::bad_request(format!(
+            "Use `query` (the start of an email, at most {MAX_QUERY_CHARS} characters), \
+             `after` (the `next_after` of the page before) and `limit` (1 to \
+             {MAX_ACCOUNTS_PAGE})"
+        ))
+    };
+    let Query(query) = query.map_err(|_| bad())?;
+    let prefix = query.query.unwrap_or_default();
+    let limit = query.limit.unwrap_or(ACCOUNTS_PAGE);
+    if prefix.chars().count() > MAX_QUERY_CHARS || !(1..=MAX_ACCOUNTS_PAGE).contains(&limit) {
+        return Err(bad());
+    }
+    let after = query.after.map(AccountId::new);
+    // One more than asked for tells whether another page follows.
+    let mut accounts = state
+        .storage
+        .list_accounts(&prefix, after, limit + 1)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => bad(),
+            e => e.into(),
+        })?;
+    let more = accounts.len() > limit as usize;
+    accounts.truncate(limit as usize);
+    let next_after = more.then(|| accounts.last().map(|a| a.id.get())).flatten();
+    // Who looked, not what they looked for: the search text is personal data.
+    tracing::info!(
+        admin = grant.account.get(),
+        shown = accounts.len(),
+        searched = !prefix.is_empty(),
+        "admin listed accounts"
+    );
+    Ok(Json(AccountPage {
+        accounts: accounts.into_iter().map(AccountView::from).collect(),
+        next_after,
+    }))
+}
+
+/// One of an account's devices as the admin sees it (no key).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AdminDeviceView {
+    pub id: i64,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_seen_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<DeviceRecord> for AdminDeviceView {
+    fn from(device: DeviceRecord) -> Self {
+        Self {
+            id: device.id.get(),
+            name: device.name,
+            created_at: device.created_at,
+            last_seen_at: device.last_seen_at,
+            revoked_at: device.revoked_at,
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountDevices {
+    pub account_id: i64,
+    /// Newest first, revoked ones included.
+    pub devices: Vec<AdminDeviceView>,
+}
+
+/// An account's devices, to see what is signed in and revoke one.
+#[utoipa::path(get, path = "/v1/admin/accounts/{id}/devices", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The account's devices, newest first, revoked ones included", body = AccountDevices),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn account_devices(
+    State(state): State<AppState>,
+    AdminReader(grant): AdminReader,
+    Path(id): Path<String>,
+) -> Result<Json<AccountDevices>, ApiError> {
+    let account = target_account(&state, &id).await?;
+    let devices = state.storage.list_devices(account.id).await?;
+    tracing::info!(
+        admin = grant.account.get(),
+        account = account.id.get(),
+        "admin listed an account's devices"
+    );
+    Ok(Json(AccountDevices {
+        account_id: account.id.get(),
+        devices: devices.into_iter().map(AdminDeviceView::from).collect(),
+    }))
 }
 
 async fn set_disabled(

@@ -51,6 +51,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/admin/members/{id}/move", post(admin::move_member))
         .route("/v1/members/{id}", get(members::member))
         .route("/v1/members/{id}/enrollees", get(members::enrollees))
+        .route("/v1/admin/accounts", get(admin::list_accounts))
+        .route(
+            "/v1/admin/accounts/{id}/devices",
+            get(admin::account_devices),
+        )
         .route(
             "/v1/admin/accounts/{id}/disable",
             post(admin::disable_account),

@@ -37,6 +37,8 @@ use super::{admin, alerts, enroll, me, members, session, sign_in, sync};
         sync::changes,
         sync::push,
         admin::move_member,
+        admin::list_accounts,
+        admin::account_devices,
         admin::disable_account,
         admin::enable_account,
         admin::change_role,

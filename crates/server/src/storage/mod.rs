@@ -22,7 +22,8 @@ use async_trait::async_trait;
 use canopy_core::sync::VolumeRow;
 use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{
-    AccountId, Enrollment, MemberId, Order, OrderId, Period, PersonalDetails, Product, Role,
+    AccountId, Email, Enrollment, MemberId, MemberNumber, Order, OrderId, Period, PersonName,
+    PersonalDetails, Product, Role,
 };
 use time::OffsetDateTime;
 
@@ -107,6 +108,16 @@ pub trait Storage: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<()>;
     async fn set_role(&self, id: AccountId, role: Role) -> Result<()>;
+    /// For the admin's account list: accounts whose [`email_key`] starts with `prefix`
+    /// (every account when it is empty), in email-key order, after the account `after`
+    /// (keyset paging: one index range however many accounts), at most `limit`.
+    /// [`StorageError::NotFound`] when `after` is no account.
+    async fn list_accounts(
+        &self,
+        prefix: &str,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountSummary>>;
 
     // --- Recovery codes ---------------------------------------------------------------
 
@@ -396,6 +407,23 @@ pub trait Storage: Send + Sync + 'static {
     async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditRecord>;
     /// Events with `seq > after`, in order, at most `limit`.
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+}
+
+/// An account as the admin's list shows it: no password hash, no TOTP secret, no tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub id: AccountId,
+    pub email: Email,
+    pub role: Role,
+    /// The genealogy member the account is, with their number and display name.
+    pub member: Option<(MemberId, MemberNumber, PersonName)>,
+    pub disabled: bool,
+    pub mfa_enabled: bool,
+    /// Devices not revoked.
+    pub live_devices: u32,
+    /// The last completed sign-in.
+    pub last_sign_in: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
 }
 
 /// A member with their personal details if on file.

@@ -6,6 +6,7 @@
 //! compare-and-set below is atomic. Readers see a consistent snapshot per call.
 
 mod accounts;
+mod admin;
 mod alerts;
 mod audit;
 mod commands;
@@ -34,12 +35,12 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use time::OffsetDateTime;
 
 use super::{
-    AccessGrant, AccountRecord, AlertId, AlertRecord, AlertState, AuditRecord, DeviceId,
-    DeviceRecord, FailureSummary, FamilyId, MemberRecord, MemberWithPersonal, NewAccount, NewAlert,
-    NewAuditEvent, NewDevice, NewMember, NewOrder, NewSession, RefreshRotation, RefreshTokenRecord,
-    Result, RevokeReason, RotateOutcome, SessionRecord, SignInAttempt, SignInRecord,
-    SnapshotRecord, Storage, StorageError, ThrottleKey, ThrottlePolicy, ThrottleStatus, TokenHash,
-    TotpPromotion, Tree,
+    AccessGrant, AccountRecord, AccountSummary, AlertId, AlertRecord, AlertState, AuditRecord,
+    DeviceId, DeviceRecord, FailureSummary, FamilyId, MemberRecord, MemberWithPersonal, NewAccount,
+    NewAlert, NewAuditEvent, NewDevice, NewMember, NewOrder, NewSession, RefreshRotation,
+    RefreshTokenRecord, Result, RevokeReason, RotateOutcome, SessionRecord, SignInAttempt,
+    SignInRecord, SnapshotRecord, Storage, StorageError, ThrottleKey, ThrottlePolicy,
+    ThrottleStatus, TokenHash, TotpPromotion, Tree,
 };
 
 /// How to open a database file.
@@ -284,6 +285,17 @@ impl Storage for SqliteStorage {
 
     async fn set_role(&self, id: AccountId, role: Role) -> Result<()> {
         self.write(move |tx| accounts::set_role(tx, id, role)).await
+    }
+
+    async fn list_accounts(
+        &self,
+        prefix: &str,
+        after: Option<AccountId>,
+        limit: u32,
+    ) -> Result<Vec<AccountSummary>> {
+        let prefix = super::email_key(prefix);
+        self.read(move |tx| admin::list_accounts(tx, &prefix, after, limit))
+            .await
     }
 
     async fn replace_recovery_codes(&self, id: AccountId, hashes: Vec<TokenHash>) -> Result<()> {
