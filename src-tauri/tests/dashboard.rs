@@ -9,15 +9,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::ops::ControlFlow;
 
 use canopy_app::commands::dashboard::{RECENT_ENROLLEES, view};
 use canopy_core::{Currency, Money, Period, Role};
 use canopy_server::storage::Storage;
 use canopy_store::{AlertRow, StatementStatus};
-use canopy_sync::ServerClient;
 use canopy_sync::runner::SyncStatus;
-use common::{NOW, account, company, fresh_store, member_of, scope_of, serve, sign_in};
+use common::{NOW, cached, company, member_of, scope_of, serve};
 use time::OffsetDateTime;
 
 /// `member`'s personal volume in `period`, from their orders on the server.
@@ -37,13 +35,7 @@ async fn pv_on_server(storage: &dyn Storage, member: i64, period: Period) -> i64
 async fn the_dashboard_shows_what_the_servers_data_says() {
     let c = company().await;
     let (running, p) = serve(&c).await;
-    let token = sign_in(&p, account(&c, Role::Manager)).await;
-    let store = fresh_store(c.dir.path(), "manager.db");
-    ServerClient::new(&p)
-        .unwrap()
-        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
-        .await
-        .unwrap();
+    let (store, _token) = cached(&c, &p, Role::Manager, "manager.db").await;
     running.shutdown().await.unwrap();
     let me = member_of(&c, Role::Manager).await;
     let today = OffsetDateTime::now_utc().date();

@@ -8,8 +8,6 @@
 #[path = "../../crates/sync/tests/common/mod.rs"]
 mod common;
 
-use std::ops::ControlFlow;
-
 use canopy_app::commands::earnings::{SHOWN, export, overview, statement_of};
 use canopy_core::ipc::CommandError;
 use canopy_core::{
@@ -17,8 +15,7 @@ use canopy_core::{
     Money, OrderId, Period, Role,
 };
 use canopy_store::StatementStatus;
-use canopy_sync::ServerClient;
-use common::{NOW, account, company, fresh_store, member_of, serve, sign_in};
+use common::{cached, company, fresh_store, member_of, serve};
 
 /// One line of the user's statement for `period`.
 #[allow(clippy::too_many_arguments)]
@@ -52,13 +49,7 @@ fn line(
 async fn statements_trace_every_line_and_export_it() {
     let c = company().await;
     let (running, p) = serve(&c).await;
-    let token = sign_in(&p, account(&c, Role::Manager)).await;
-    let store = fresh_store(c.dir.path(), "earnings.db");
-    ServerClient::new(&p)
-        .unwrap()
-        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
-        .await
-        .unwrap();
+    let (store, _token) = cached(&c, &p, Role::Manager, "earnings.db").await;
     running.shutdown().await.unwrap();
     let me = member_of(&c, Role::Manager).await;
 

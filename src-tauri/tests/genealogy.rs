@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::ops::ControlFlow;
 
 use canopy_app::commands::genealogy::{children, detail, downline, path, search};
 use canopy_core::ipc::{
@@ -18,20 +17,13 @@ use canopy_core::ipc::{
     SearchRequest, SortKey, TreeKind,
 };
 use canopy_core::{MemberId, Period, Role};
-use canopy_sync::ServerClient;
-use common::{NOW, account, cached_ids, company, fresh_store, member_of, scope_of, serve, sign_in};
+use common::{cached, cached_ids, company, member_of, scope_of, serve};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_of_the_downline_cover_the_scope_in_order_and_filters_narrow_them() {
     let c = company().await;
     let (running, p) = serve(&c).await;
-    let token = sign_in(&p, account(&c, Role::Manager)).await;
-    let store = fresh_store(c.dir.path(), "manager.db");
-    ServerClient::new(&p)
-        .unwrap()
-        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
-        .await
-        .unwrap();
+    let (store, _token) = cached(&c, &p, Role::Manager, "manager.db").await;
     running.shutdown().await.unwrap();
     let me = member_of(&c, Role::Manager).await;
     let today = time::macros::date!(2026 - 11 - 21);
@@ -146,13 +138,7 @@ const TODAY: time::Date = time::macros::date!(2026 - 11 - 21);
 async fn a_distributor_browses_the_tree_searches_and_opens_members() {
     let c = company().await;
     let (running, p) = serve(&c).await;
-    let token = sign_in(&p, account(&c, Role::Distributor)).await;
-    let store = fresh_store(c.dir.path(), "distributor.db");
-    ServerClient::new(&p)
-        .unwrap()
-        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
-        .await
-        .unwrap();
+    let (store, _token) = cached(&c, &p, Role::Distributor, "distributor.db").await;
     running.shutdown().await.unwrap();
     let me = member_of(&c, Role::Distributor).await;
     let period = Period::parse("2026-11").unwrap();

@@ -7,27 +7,18 @@
 #[path = "../../crates/sync/tests/common/mod.rs"]
 mod common;
 
-use std::ops::ControlFlow;
-
 use canopy_app::commands::team::{SHOWN, export, overview};
 use canopy_core::ipc::{CommandError, TeamSection};
 use canopy_core::{MemberStatus, Period, Role};
 use canopy_store::Store;
-use canopy_sync::ServerClient;
-use common::{NOW, account, company, fresh_store, member_of, serve, sign_in};
+use common::{cached, company, member_of, serve};
 
 async fn cache_of(
     c: &common::Company,
     p: &canopy_core::provisioning::Provisioning,
     role: Role,
 ) -> Store {
-    let token = sign_in(p, account(c, role)).await;
-    let store = fresh_store(c.dir.path(), &format!("{role:?}.db"));
-    ServerClient::new(p)
-        .unwrap()
-        .bootstrap(&store, &token, NOW, |_| ControlFlow::Continue(()))
-        .await
-        .unwrap();
+    let (store, _) = cached(c, p, role, &format!("{role:?}.db")).await;
     store.write(|w| w.put_account_role(role)).unwrap();
     store
 }

@@ -20,6 +20,7 @@ pub mod problem;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod progress;
 pub mod qr;
+pub mod recovery_codes;
 pub mod security_banner;
 pub mod sidebar;
 pub mod states;

@@ -18,6 +18,7 @@ use crate::components::callout::Callout;
 use crate::components::card::Card;
 use crate::components::modal::Modal;
 use crate::components::problem::{Problem, maybe_problem};
+use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::states::{EmptyState, Skeleton};
 use crate::components::text_field::TextField;
 use crate::format::{count, local_time};
@@ -368,7 +369,6 @@ fn RecoveryCard(online: Signal<bool>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
     let fresh = RwSignal::new(None::<RecoveryCodesView>);
-    let saved = RwSignal::new(false);
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         let c = code.get();
@@ -378,7 +378,6 @@ fn RecoveryCard(online: Signal<bool>) -> impl IntoView {
             move || async move { api::security::regenerate_recovery_codes(&c).await },
             move |codes| {
                 code.set(String::new());
-                saved.set(false);
                 fresh.set(Some(codes));
             },
         );
@@ -405,31 +404,12 @@ fn RecoveryCard(online: Signal<bool>) -> impl IntoView {
     let shown = move |codes: RecoveryCodesView| {
         view! {
             <Callout title="Save your new recovery codes">{codes.detail.clone()}</Callout>
-            <ol class="recovery-codes">
-                {codes
-                    .codes
-                    .into_iter()
-                    .map(|code| view! { <li><code data-testid="recovery-code">{code}</code></li> })
-                    .collect_view()}
-            </ol>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    data-testid="recovery-saved"
-                    prop:checked=move || saved.get()
-                    on:change=move |event| saved.set(event_target_checked(&event))
-                />
-                "I have saved these codes somewhere safe, away from this computer."
-            </label>
-            <div class="form-actions">
-                <Button
-                    disabled=Signal::derive(move || !saved.get())
-                    on_click=Callback::new(move |()| fresh.set(None))
-                    test_id="recovery-done"
-                >
-                    "Done"
-                </Button>
-            </div>
+            <RecoveryCodeList
+                codes=codes.codes
+                done_label="Done"
+                done_test_id="recovery-done"
+                on_done=Callback::new(move |()| fresh.set(None))
+            />
         }
     };
     view! {

@@ -14,6 +14,7 @@ use crate::components::button::Button;
 use crate::components::card::Card;
 use crate::components::problem::maybe_problem;
 use crate::components::qr::QrCodeImage;
+use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::text_field::TextField;
 
 /// Back to the start of the sign-in, whatever step it was at.
@@ -207,7 +208,6 @@ fn group(secret: &str) -> String {
 /// again with a code from the new authenticator.
 #[component]
 pub fn RecoveryCodesCard(done: SetUpDone, on_continue: Callback<String>) -> impl IntoView {
-    let saved = RwSignal::new(false);
     let email = done.email.clone();
     view! {
         <Card
@@ -215,31 +215,12 @@ pub fn RecoveryCodesCard(done: SetUpDone, on_continue: Callback<String>) -> impl
             subtitle="If you lose your phone, each of these codes signs you in once. Canopy shows them only now."
             test_id="recovery-codes"
         >
-            <ol class="recovery-codes">
-                {done
-                    .recovery_codes
-                    .into_iter()
-                    .map(|code| view! { <li><code data-testid="recovery-code">{code}</code></li> })
-                    .collect_view()}
-            </ol>
-            <label class="check">
-                <input
-                    type="checkbox"
-                    data-testid="recovery-saved"
-                    prop:checked=move || saved.get()
-                    on:change=move |event| saved.set(event_target_checked(&event))
-                />
-                "I have saved these codes somewhere safe, away from this computer."
-            </label>
-            <div class="form-actions">
-                <Button
-                    disabled=Signal::derive(move || !saved.get())
-                    on_click=Callback::new(move |()| on_continue.run(email.clone()))
-                    test_id="recovery-continue"
-                >
-                    "Continue to sign in"
-                </Button>
-            </div>
+            <RecoveryCodeList
+                codes=done.recovery_codes
+                done_label="Continue to sign in"
+                done_test_id="recovery-continue"
+                on_done=Callback::new(move |()| on_continue.run(email.clone()))
+            />
         </Card>
     }
 }

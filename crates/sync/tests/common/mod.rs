@@ -184,6 +184,19 @@ pub fn cached_ids(store: &Store) -> BTreeSet<i64> {
         .unwrap()
 }
 
+/// A new cache named `name`, bootstrapped from the server by `role`'s demo account, and
+/// that account's access token.
+pub async fn cached(c: &Company, p: &Provisioning, role: Role, name: &str) -> (Store, String) {
+    let token = sign_in(p, account(c, role)).await;
+    let store = fresh_store(c.dir.path(), name);
+    canopy_sync::ServerClient::new(p)
+        .unwrap()
+        .bootstrap(&store, &token, NOW, |_| std::ops::ControlFlow::Continue(()))
+        .await
+        .unwrap();
+    (store, token)
+}
+
 pub fn fresh_store(dir: &std::path::Path, name: &str) -> Store {
     Store::open(&dir.join(name), CacheKey::generate().unwrap()).unwrap()
 }
