@@ -118,6 +118,7 @@ fn summary(s: SyncStatusView) -> impl IntoView {
             />
         }
     });
+    let offline = s.offline && s.halted.is_none() && !s.security_warning;
     let problem = if s.security_warning {
         None
     } else {
@@ -128,8 +129,19 @@ fn summary(s: SyncStatusView) -> impl IntoView {
         <Card title="Status" test_id="sync-status">
             <div class="sync-state">
                 <Badge tone=tone test_id="sync-state">{word}</Badge>
-                {problem.map(|p| view! { <span class="muted" data-testid="sync-problem">{p}</span> })}
+                {offline.then(|| view! {
+                    <span class="muted">
+                        "Canopy can't reach your company's server. Your work is kept on this \
+                         device and sent as soon as the connection is back."
+                    </span>
+                })}
             </div>
+            {problem.map(|p| view! {
+                <details class="sync-details">
+                    <summary>"Technical details"</summary>
+                    <p class="mono" data-testid="sync-problem">{p}</p>
+                </details>
+            })}
             {bootstrap}
             <dl class="facts sync-facts">
                 <dt>"Last successful sync"</dt>
