@@ -381,13 +381,18 @@ fn evidence(value: &Value) -> Vec<EvidenceItem> {
     };
     match value {
         Value::Null => Vec::new(),
-        Value::Object(fields) => fields
-            .iter()
-            .map(|(key, v)| EvidenceItem {
-                label: label(key),
-                value: text(v),
-            })
-            .collect(),
+        // By key: serde_json keeps a map's order only when some crate in the build
+        // turns on `preserve_order`, so the order must not depend on that.
+        Value::Object(fields) => {
+            let mut keys: Vec<&String> = fields.keys().collect();
+            keys.sort();
+            keys.into_iter()
+                .map(|key| EvidenceItem {
+                    label: label(key),
+                    value: text(&fields[key]),
+                })
+                .collect()
+        }
         other => vec![EvidenceItem {
             label: "Details".into(),
             value: text(other),
