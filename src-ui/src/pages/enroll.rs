@@ -250,6 +250,8 @@ pub fn Enroll() -> impl IntoView {
                     marketing_email.set(false);
                     marketing_sms.set(false);
                     saved.set(Some(message));
+                    // The confirmation is at the top of the page: bring it into view.
+                    scroll_to_top();
                     refresh.update(|n| *n += 1);
                 }
                 Err(ApiError::Command(CommandError::Fields(problems))) => {
@@ -427,7 +429,8 @@ pub fn Enroll() -> impl IntoView {
     }
 }
 
-/// Brings the form into view (after loading a refused enrollment into it).
+/// Brings the top of the page into view: the form after loading a refused enrollment
+/// into it, the confirmation after saving.
 fn scroll_to_top() {
     if let Some(content) = web_sys::window()
         .and_then(|w| w.document())
