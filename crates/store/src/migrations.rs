@@ -25,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "catalogue",
         include_str!("../migrations/0005_catalogue.sql"),
     ),
+    (
+        "volume_sorts",
+        include_str!("../migrations/0006_volume_sorts.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

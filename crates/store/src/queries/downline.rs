@@ -7,6 +7,12 @@
 //! interval and sorted; a big one is read in sort order through the sort's index, which
 //! carries `pre` and `depth` so rows outside the team are skipped without touching the
 //! table. Either way a page reads about as many rows as it shows, or as the team holds.
+//!
+//! Volumes live in their own table, one row per member with a volume in the period, so a
+//! volume sort of a big team reads three runs in order: the negative volumes and the
+//! positive ones through the period's (period, volume, member) index, and between them the
+//! members at zero (no row, or a zero one) in id order, each run only when the page
+//! reaches it.
 
 use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
 use rusqlite::types::Value;
@@ -100,6 +106,15 @@ impl Sort {
         }
     }
 
+    /// The volume column and its (period, volume, member) index, for the volume sorts.
+    fn volume(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Sort::PersonalVolume => Some(("pv", "volumes_pv")),
+            Sort::GroupVolume => Some(("gv", "volumes_gv")),
+            _ => None,
+        }
+    }
+
     fn value_of(self, row: &MemberRow, tree: Tree) -> Value {
         match self {
             Sort::JoinDate => Value::Text(canopy_core::format_date(row.joined_on)),
@@ -150,8 +165,7 @@ impl Cursor {
 
     /// A cursor from [`Cursor::token`]; anything else is refused.
     pub fn from_token(token: &str) -> Result<Self, StoreError> {
-        let bad =
-            || StoreError::Invalid("this list's position is not readable: start again".into());
+        let bad = unreadable;
         let (kind, rest) = token.split_once(':').ok_or_else(bad)?;
         let (value, tie) = rest.rsplit_once(':').ok_or_else(bad)?;
         let tie: i64 = tie.parse().map_err(|_| bad())?;
@@ -179,6 +193,8 @@ enum Plan {
     Levels,
     /// The sort's own index, skipping rows outside the team.
     Ordered(&'static str),
+    /// A volume sort's runs (see the module doc): the volume column and its index.
+    Volumes(&'static str, &'static str),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,9 +268,12 @@ impl Store {
                     format!("members m INDEXED BY {index}"),
                     "m.pre > ?1 AND m.pre <= ?2".to_owned(),
                 ),
+                // Only the filters below are shared; volume_page writes its own queries.
+                Plan::Volumes(..) => (String::new(), String::new()),
             };
-            let mut sql = format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}");
-            // ?1–?3 are fixed; :period is bound by name below, the rest positionally.
+            // The filters, each " AND …" on `m`; ?1–?3 are the team's interval and the
+            // period, the rest positional.
+            let mut filters = String::new();
             let mut args: Vec<Value> = vec![
                 Value::Integer(pre),
                 Value::Integer(last),
@@ -262,19 +281,19 @@ impl Store {
             ];
             let f = &q.filter;
             push_in(
-                &mut sql,
+                &mut filters,
                 &mut args,
                 "m.rank_level",
                 f.ranks.iter().map(|r| Value::Integer(i64::from(r.get()))),
             );
             push_in(
-                &mut sql,
+                &mut filters,
                 &mut args,
                 "m.status",
                 f.statuses.iter().map(|s| Value::Text(codes::code(*s))),
             );
             push_in(
-                &mut sql,
+                &mut filters,
                 &mut args,
                 "m.country",
                 f.countries
@@ -283,14 +302,14 @@ impl Store {
             );
             if let Some((lo, hi)) = levels {
                 push_cmp(
-                    &mut sql,
+                    &mut filters,
                     &mut args,
                     &format!("m.{}", cols.depth),
                     ">=",
                     Value::Integer(lo),
                 );
                 push_cmp(
-                    &mut sql,
+                    &mut filters,
                     &mut args,
                     &format!("m.{}", cols.depth),
                     "<=",
@@ -299,7 +318,7 @@ impl Store {
             }
             if let Some(d) = f.joined_from {
                 push_cmp(
-                    &mut sql,
+                    &mut filters,
                     &mut args,
                     "m.joined_on",
                     ">=",
@@ -308,13 +327,19 @@ impl Store {
             }
             if let Some(d) = f.joined_to {
                 push_cmp(
-                    &mut sql,
+                    &mut filters,
                     &mut args,
                     "m.joined_on",
                     "<=",
                     Value::Text(canopy_core::format_date(d)),
                 );
             }
+            if let Plan::Volumes(column, index) = plan {
+                let rows = volume_page(conn, q, column, index, &filters, args)?;
+                return Ok(page(q, rows));
+            }
+            let mut sql =
+                format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}{filters}");
             let expr = q.sort.expr(q.tree);
             let tie = q.sort.tiebreak(q.tree);
             let (cmp, dir) = if q.descending {
@@ -335,19 +360,132 @@ impl Store {
             ));
             let sql = sql.replace(":period", "?3");
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = read_rows(stmt.query(params_from_iter(args))?)?;
-            let next = if rows.len() > q.limit as usize {
-                rows.truncate(q.limit as usize);
-                rows.last().map(|r| Cursor {
-                    value: q.sort.value_of(r, q.tree),
-                    tie: q.sort.tie_of(r, q.tree),
-                })
-            } else {
-                None
-            };
-            Ok(Page { rows, next })
+            let rows = read_rows(stmt.query(params_from_iter(args))?)?;
+            Ok(page(q, rows))
         })
     }
+}
+
+/// The page of up to `q.limit + 1` rows read: the first `q.limit`, and the cursor after
+/// them if there was one more.
+fn page(q: &DownlineQuery, mut rows: Vec<MemberRow>) -> Page {
+    let next = if rows.len() > q.limit as usize {
+        rows.truncate(q.limit as usize);
+        rows.last().map(|r| Cursor {
+            value: q.sort.value_of(r, q.tree),
+            tie: q.sort.tie_of(r, q.tree),
+        })
+    } else {
+        None
+    };
+    Page { rows, next }
+}
+
+/// Which run of a volume sort a value falls in (ascending order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Run {
+    Negative,
+    Zero,
+    Positive,
+}
+
+impl Run {
+    fn of(volume: i64) -> Self {
+        match volume.cmp(&0) {
+            std::cmp::Ordering::Less => Run::Negative,
+            std::cmp::Ordering::Equal => Run::Zero,
+            std::cmp::Ordering::Greater => Run::Positive,
+        }
+    }
+}
+
+/// Up to `q.limit + 1` rows of a volume sort, run after run (see the module doc), each read
+/// in order with the page's remaining size as its limit. `filters` and `args` are the
+/// shared " AND …" terms on `m` and their values (?1–?3: the team's interval, the period).
+fn volume_page(
+    conn: &rusqlite::Connection,
+    q: &DownlineQuery,
+    column: &str,
+    index: &str,
+    filters: &str,
+    args: Vec<Value>,
+) -> Result<Vec<MemberRow>, StoreError> {
+    // The cursor's run, volume and tie-breaker.
+    let at = match &q.after {
+        None => None,
+        Some(Cursor {
+            value: Value::Integer(v),
+            tie,
+        }) => Some((Run::of(*v), *v, *tie)),
+        Some(_) => return Err(unreadable()),
+    };
+    let (cmp, dir) = if q.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let mut runs = [Run::Negative, Run::Zero, Run::Positive];
+    if q.descending {
+        runs.reverse();
+    }
+    let want = q.limit as usize + 1;
+    let mut rows = Vec::with_capacity(want);
+    for run in runs {
+        if rows.len() >= want {
+            break;
+        }
+        // A run before the cursor's is done; the cursor's own run resumes after it.
+        if at.is_some_and(|(r, ..)| if q.descending { run > r } else { run < r }) {
+            continue;
+        }
+        let resume = at.filter(|(r, ..)| *r == run);
+        let mut args = args.clone();
+        let sql = if run == Run::Zero {
+            let mut resume_at = String::new();
+            if let Some((_, _, tie)) = resume {
+                args.push(Value::Integer(tie));
+                resume_at = format!(" AND m.id {cmp} ?{}", args.len());
+            }
+            // Members in id order (NOT INDEXED: the rowid), whatever the period holds
+            // for them, so those without a row are read too.
+            format!(
+                "SELECT {ROW_COLUMNS} FROM members m NOT INDEXED {ROW_JOINS}
+                 WHERE m.pre > ?1 AND m.pre <= ?2{filters} AND coalesce(v.{column}, 0) = 0
+                 {resume_at} ORDER BY m.id {dir} LIMIT {}",
+                want - rows.len()
+            )
+            .replace(":period", "?3")
+        } else {
+            let sign = if run == Run::Negative { "<" } else { ">" };
+            let mut resume_at = String::new();
+            if let Some((_, value, tie)) = resume {
+                args.push(Value::Integer(value));
+                args.push(Value::Integer(tie));
+                resume_at = format!(
+                    " AND (v.{column}, v.member_id) {cmp} (?{}, ?{})",
+                    args.len() - 1,
+                    args.len()
+                );
+            }
+            // `<> 0` repeats the partial index's condition, so the planner may use it.
+            format!(
+                "SELECT {ROW_COLUMNS} FROM volumes v INDEXED BY {index}
+                 CROSS JOIN members m ON m.id = v.member_id
+                 LEFT JOIN ranks r ON r.level = m.rank_level
+                 WHERE v.period = ?3 AND v.{column} <> 0 AND v.{column} {sign} 0
+                 AND m.pre > ?1 AND m.pre <= ?2{filters}{resume_at}
+                 ORDER BY v.{column} {dir}, v.member_id {dir} LIMIT {}",
+                want - rows.len()
+            )
+        };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        rows.extend(read_rows(stmt.query(params_from_iter(args))?)?);
+    }
+    Ok(rows)
+}
+
+fn unreadable() -> StoreError {
+    StoreError::Invalid("this list's position is not readable: start again".into())
 }
 
 /// Picks the plan from the exact counts of the tree index (see the module doc).
@@ -357,22 +495,50 @@ fn plan(conn: &rusqlite::Connection, q: &DownlineQuery) -> Result<Plan, StoreErr
         return Ok(Plan::Interval);
     }
     let stats = crate::tree::read_stats(conn, q.root.get())?.unwrap_or_default();
+    // The members in the levels asked for, if the levels are few enough to read as ranges.
+    let mut in_levels = None;
     if let Some((from, to)) = q.filter.levels {
         let from = usize::try_from(from.max(1)).unwrap_or(usize::MAX);
         let to = usize::try_from(to).unwrap_or(usize::MAX);
-        let in_levels: u64 = stats
+        let n: u64 = stats
             .levels
             .iter()
             .enumerate()
             .filter(|(k, _)| (from..=to).contains(&(k + 1)))
             .map(|(_, &n)| u64::from(n))
             .sum();
-        if in_levels <= SMALL && in_levels < stats.team_size && to - from < 1_000 {
-            return Ok(Plan::Levels);
+        if n < stats.team_size && to - from < 1_000 {
+            if n <= SMALL {
+                return Ok(Plan::Levels);
+            }
+            in_levels = Some(n);
         }
     }
     if stats.team_size <= SMALL {
         return Ok(Plan::Interval);
+    }
+    if let Some((column, index)) = q.sort.volume() {
+        // A run is read in the order of all members (ids, or the period's volumes), keeping
+        // the team's rows: a page reads about `want × span / rows` of them, where sorting
+        // reads `rows` (the levels' ranges, or the whole team). A run's row costs about
+        // what a sorted one does.
+        let span: i64 = conn.query_row(
+            // Two subqueries: each is then one step down the rowid b-tree.
+            "SELECT coalesce((SELECT max(id) FROM members) - (SELECT min(id) FROM members) \
+             + 1, 0)",
+            [],
+            |r| r.get(0),
+        )?;
+        let want = u128::from(q.limit) + 1;
+        let rows = u128::from(in_levels.unwrap_or(stats.team_size));
+        let span = u128::try_from(span).unwrap_or(0);
+        return Ok(if rows * rows >= want * span {
+            Plan::Volumes(column, index)
+        } else if in_levels.is_some() {
+            Plan::Levels
+        } else {
+            Plan::Interval
+        });
     }
     Ok(q.sort.index().map_or(Plan::Interval, Plan::Ordered))
 }
