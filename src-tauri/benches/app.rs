@@ -100,6 +100,20 @@ fn p8(data: &data::Data) -> serde_json::Value {
                 let json = serde_json::to_string(&page).unwrap();
                 let took = started.elapsed().as_secs_f64() * 1_000.0;
                 if round > 0 {
+                    if took > 15.0 {
+                        // What a person would have waited for, for whoever tunes the plans.
+                        eprintln!(
+                            "slow page: {took:.1} ms, {:?} {}, {:?}, {}",
+                            request.sort,
+                            if request.descending { "desc" } else { "asc" },
+                            request.filter,
+                            if request.after.is_some() {
+                                "next page"
+                            } else {
+                                "first page"
+                            }
+                        );
+                    }
                     if took > slowest.0 {
                         slowest = (took, format!("{:?}, {:?}", request.sort, request.filter));
                     }

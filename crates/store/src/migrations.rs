@@ -26,8 +26,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/0005_catalogue.sql"),
     ),
     (
-        "volume_sorts",
-        include_str!("../migrations/0006_volume_sorts.sql"),
+        "downline_plans",
+        include_str!("../migrations/0006_downline_plans.sql"),
     ),
 ];
 

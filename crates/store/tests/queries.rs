@@ -8,8 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use canopy_core::{
-    BasisPoints, Currency, EarningsKind, EarningsLine, EarningsLineId, EarningsSource, Email,
-    MemberId, MemberStatus, Money, OrderId, PersonName, PersonalDetails, RankLevel,
+    BasisPoints, CountryCode, Currency, EarningsKind, EarningsLine, EarningsLineId, EarningsSource,
+    Email, MemberId, MemberStatus, Money, OrderId, PersonName, PersonalDetails, RankLevel,
 };
 use canopy_store::{DownlineFilter, DownlineQuery, Match, Sort, StatementStatus, Store, Tree};
 use common::{fresh_store, member, period};
@@ -276,17 +276,48 @@ fn every_sort_pages_exactly_like_a_naive_sort() {
         Sort::Status,
     ];
     // Founder: the sort's index; member 3: a small team, its interval; levels 2-3 of the
-    // founder: the (depth, pre) ranges.
-    for (root, levels) in [(1, None), (3, None), (1, Some((2u32, 3u32)))] {
+    // founder: the (depth, pre) ranges; a rank filter: the candidates from the facets
+    // index, sorted; a join-date filter: the sort's index, skipping in it.
+    let levels = |from, to| DownlineFilter {
+        levels: Some((from, to)),
+        ..Default::default()
+    };
+    let ranked = DownlineFilter {
+        ranks: vec![RankLevel::new(3), RankLevel::new(1)],
+        countries: vec![CountryCode::parse("US").unwrap()],
+        ..Default::default()
+    };
+    let joined = DownlineFilter {
+        joined_from: Some(time::macros::date!(2024 - 06 - 01)),
+        joined_to: Some(time::macros::date!(2024 - 07 - 15)),
+        ..Default::default()
+    };
+    let cases = [
+        (1, DownlineFilter::default()),
+        (3, DownlineFilter::default()),
+        (1, levels(2, 3)),
+        (1, ranked),
+        (3, joined.clone()),
+        (1, joined),
+    ];
+    for (root, filter) in cases {
         for sort in sorts {
             for descending in [false, true] {
+                let m = |id: i64| member(id, sponsor(id), (id % 5) as u16);
                 let mut want: Vec<i64> = below(root)
                     .into_iter()
                     .filter(|v| {
-                        levels.is_none_or(|(a, b)| (a..=b).contains(&(depth[v] - depth[&root])))
+                        let x = m(*v);
+                        filter
+                            .levels
+                            .is_none_or(|(a, b)| (a..=b).contains(&(depth[v] - depth[&root])))
+                            && (filter.ranks.is_empty() || filter.ranks.contains(&x.rank.level))
+                            && (filter.countries.is_empty()
+                                || filter.countries.contains(&x.country))
+                            && filter.joined_from.is_none_or(|d| x.joined_on >= d)
+                            && filter.joined_to.is_none_or(|d| x.joined_on <= d)
                     })
                     .collect();
-                let m = |id: i64| member(id, sponsor(id), (id % 5) as u16);
                 want.sort_by_key(|&id| {
                     let x = m(id);
                     let key = match sort {
@@ -312,7 +343,7 @@ fn every_sort_pages_exactly_like_a_naive_sort() {
                 q.sort = sort;
                 q.descending = descending;
                 q.limit = 400;
-                q.filter.levels = levels;
+                q.filter = filter.clone();
                 let mut got = Vec::new();
                 loop {
                     let page = store.downline(&q).unwrap();
@@ -322,14 +353,18 @@ fn every_sort_pages_exactly_like_a_naive_sort() {
                         None => break,
                     }
                 }
+                assert!(
+                    !want.is_empty(),
+                    "{root} {filter:?}: the case must hold rows"
+                );
                 assert_eq!(
                     got.len(),
                     want.len(),
-                    "{root} {sort:?} {descending} {levels:?}"
+                    "{root} {sort:?} {descending} {filter:?}"
                 );
                 assert!(
                     got == want,
-                    "{root} {sort:?} desc={descending} {levels:?}: order differs"
+                    "{root} {sort:?} desc={descending} {filter:?}: order differs"
                 );
             }
         }

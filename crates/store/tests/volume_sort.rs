@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use canopy_core::{MemberId, MemberStatus, Pv};
+use canopy_core::{MemberId, MemberStatus, Pv, RankLevel};
 use canopy_store::{Cursor, DownlineFilter, DownlineQuery, Sort, Store, Tree};
 use common::{fresh_store, member, period};
 
@@ -104,8 +104,14 @@ fn volume_sorts_page_exactly_like_a_naive_sort() {
         statuses: vec![MemberStatus::Active],
         ..Default::default()
     };
-    // The founder's team is read run by run; member 3's (about 1,600) is sorted whole.
+    let ranked = DownlineFilter {
+        ranks: vec![RankLevel::new(2)],
+        ..Default::default()
+    };
+    // The founder's team is read run by run; member 3's (about 1,600) is sorted whole; a
+    // rank filter's candidates are read from the facets index and sorted.
     let cases = [
+        (1, ranked, 10),
         (1, DownlineFilter::default(), 10),
         (1, DownlineFilter::default(), 11),
         (1, active.clone(), 10),
@@ -120,8 +126,10 @@ fn volume_sorts_page_exactly_like_a_naive_sort() {
                     let mut want: Vec<(i64, i64, i64)> = below(root)
                         .into_iter()
                         .filter(|&id| {
-                            filter.statuses.is_empty()
-                                || member(id, sponsor(id), 0).status == MemberStatus::Active
+                            (filter.statuses.is_empty()
+                                || member(id, sponsor(id), 0).status == MemberStatus::Active)
+                                && (filter.ranks.is_empty()
+                                    || filter.ranks.contains(&RankLevel::new((id % 5) as u16)))
                         })
                         .map(|id| {
                             if month == 10 {

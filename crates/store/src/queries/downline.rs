@@ -8,6 +8,12 @@
 //! carries `pre` and `depth` so rows outside the team are skipped without touching the
 //! table. Either way a page reads about as many rows as it shows, or as the team holds.
 //!
+//! A rank filter that leaves few of a big team (counted, up to a bound, in the facets
+//! index: rank, country, status, join date, depth, pre) is read exactly from that index
+//! and sorted instead: a walk in sort order would read on until it met a page of them, and
+//! when the sort follows seniority as ranks do (join date, member id) that is most of the
+//! tree.
+//!
 //! Volumes live in their own table, one row per member with a volume in the period, so a
 //! volume sort of a big team reads three runs in order: the negative volumes and the
 //! positive ones through the period's (period, volume, member) index, and between them the
@@ -193,6 +199,9 @@ enum Plan {
     Levels,
     /// The sort's own index, skipping rows outside the team.
     Ordered(&'static str),
+    /// The members that pass the filters, read exactly from the facets index, then sorted:
+    /// for a rank filter that leaves a few thousand of a big team.
+    Candidates,
     /// A volume sort's runs (see the module doc): the volume column and its index.
     Volumes(&'static str, &'static str),
 }
@@ -243,34 +252,10 @@ impl Store {
                 )
                 .optional()?
                 .ok_or(StoreError::NotFound("member"))?;
-            let plan = plan(conn, q)?;
             let levels = q
                 .filter
                 .levels
                 .map(|(from, to)| (depth + i64::from(from.max(1)), depth + i64::from(to)));
-            let (from, predicate) = match plan {
-                Plan::Interval => (
-                    format!("members m INDEXED BY {}", cols.pre_index),
-                    format!("m.{pre_col} > ?1 AND m.{pre_col} <= ?2", pre_col = cols.pre),
-                ),
-                Plan::Levels => {
-                    let (lo, hi) = levels.unwrap_or((depth + 1, depth + 1));
-                    let list: Vec<String> = (lo..=hi).map(|d| d.to_string()).collect();
-                    (
-                        "members m INDEXED BY members_depth".to_owned(),
-                        format!(
-                            "m.depth IN ({}) AND m.pre > ?1 AND m.pre <= ?2",
-                            list.join(", ")
-                        ),
-                    )
-                }
-                Plan::Ordered(index) => (
-                    format!("members m INDEXED BY {index}"),
-                    "m.pre > ?1 AND m.pre <= ?2".to_owned(),
-                ),
-                // Only the filters below are shared; volume_page writes its own queries.
-                Plan::Volumes(..) => (String::new(), String::new()),
-            };
             // The filters, each " AND …" on `m`; ?1–?3 are the team's interval and the
             // period, the rest positional.
             let mut filters = String::new();
@@ -334,12 +319,48 @@ impl Store {
                     Value::Text(canopy_core::format_date(d)),
                 );
             }
-            if let Plan::Volumes(column, index) = plan {
-                let rows = volume_page(conn, q, column, index, &filters, args)?;
-                return Ok(page(q, rows));
-            }
-            let mut sql =
-                format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}{filters}");
+            let plan = plan(conn, q, &filters, &args)?;
+            let (from, predicate) = match plan {
+                Plan::Interval => (
+                    format!("members m INDEXED BY {}", cols.pre_index),
+                    format!("m.{pre_col} > ?1 AND m.{pre_col} <= ?2", pre_col = cols.pre),
+                ),
+                Plan::Levels => {
+                    let (lo, hi) = levels.unwrap_or((depth + 1, depth + 1));
+                    let list: Vec<String> = (lo..=hi).map(|d| d.to_string()).collect();
+                    (
+                        "members m INDEXED BY members_depth".to_owned(),
+                        format!(
+                            "m.depth IN ({}) AND m.pre > ?1 AND m.pre <= ?2",
+                            list.join(", ")
+                        ),
+                    )
+                }
+                Plan::Ordered(index) => (
+                    format!("members m INDEXED BY {index}"),
+                    "m.pre > ?1 AND m.pre <= ?2".to_owned(),
+                ),
+                Plan::Candidates => (
+                    "members m INDEXED BY members_facets".to_owned(),
+                    "m.pre > ?1 AND m.pre <= ?2".to_owned(),
+                ),
+                Plan::Volumes(column, index) => {
+                    let rows = volume_page(conn, q, column, index, &filters, args)?;
+                    return Ok(page(q, rows));
+                }
+            };
+            let mut sql = if plan == Plan::Candidates {
+                // Only the ids (and the volume sorted on) are read and sorted; the page's
+                // rows are read from the table after.
+                let volume = if q.sort.volume().is_some() {
+                    "LEFT JOIN volumes v ON v.period = ?3 AND v.member_id = m.id"
+                } else {
+                    ""
+                };
+                format!("SELECT m.id AS cid FROM {from} {volume} WHERE {predicate}{filters}")
+            } else {
+                format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}{filters}")
+            };
             let expr = q.sort.expr(q.tree);
             let tie = q.sort.tiebreak(q.tree);
             let (cmp, dir) = if q.descending {
@@ -347,6 +368,35 @@ impl Store {
             } else {
                 (">", "ASC")
             };
+            let order = format!(" ORDER BY {expr} {dir}, {tie} {dir}");
+            let want = q.limit as usize + 1;
+            if let (Plan::Ordered(_), Some(after)) = (plan, &q.after) {
+                // SQLite seeks a row value `(expr, tie) > (v, i)` on its first column only,
+                // so the page after one inside a long run of equal values (rank 0: most of
+                // the tree) would read that run from its start. Instead: the rest of the
+                // cursor's run, then what follows it, each found by a seek.
+                let mut same = args.clone();
+                same.push(after.value.clone());
+                same.push(Value::Integer(after.tie));
+                let run = format!(
+                    "{sql} AND {expr} = ?{} AND {tie} {cmp} ?{} ORDER BY {tie} {dir} LIMIT {want}",
+                    same.len() - 1,
+                    same.len()
+                );
+                let mut stmt = conn.prepare_cached(&run.replace(":period", "?3"))?;
+                let mut rows = read_rows(stmt.query(params_from_iter(same))?)?;
+                if rows.len() < want {
+                    args.push(after.value.clone());
+                    let rest = format!(
+                        "{sql} AND {expr} {cmp} ?{}{order} LIMIT {}",
+                        args.len(),
+                        want - rows.len()
+                    );
+                    let mut stmt = conn.prepare_cached(&rest.replace(":period", "?3"))?;
+                    rows.extend(read_rows(stmt.query(params_from_iter(args))?)?);
+                }
+                return Ok(page(q, rows));
+            }
             if let Some(after) = &q.after {
                 args.push(after.value.clone());
                 let v = args.len();
@@ -354,10 +404,13 @@ impl Store {
                 let i = args.len();
                 sql.push_str(&format!(" AND ({expr}, {tie}) {cmp} (?{v}, ?{i})"));
             }
-            sql.push_str(&format!(
-                " ORDER BY {expr} {dir}, {tie} {dir} LIMIT {}",
-                q.limit + 1
-            ));
+            sql.push_str(&format!("{order} LIMIT {want}"));
+            if plan == Plan::Candidates {
+                sql = format!(
+                    "SELECT {ROW_COLUMNS} FROM ({sql}) c CROSS JOIN members m ON m.id = c.cid \
+                     {ROW_JOINS}{order}"
+                );
+            }
             let sql = sql.replace(":period", "?3");
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = read_rows(stmt.query(params_from_iter(args))?)?;
@@ -489,7 +542,15 @@ fn unreadable() -> StoreError {
 }
 
 /// Picks the plan from the exact counts of the tree index (see the module doc).
-fn plan(conn: &rusqlite::Connection, q: &DownlineQuery) -> Result<Plan, StoreError> {
+///
+/// `filters` and `args` are the page's " AND …" terms on `m` and their values (?1–?3: the
+/// team's interval and the period), for counting the candidates.
+fn plan(
+    conn: &rusqlite::Connection,
+    q: &DownlineQuery,
+    filters: &str,
+    args: &[Value],
+) -> Result<Plan, StoreError> {
     if q.tree == Tree::Placement {
         // The placement tree has intervals but no stored counts or sort indexes.
         return Ok(Plan::Interval);
@@ -517,6 +578,9 @@ fn plan(conn: &rusqlite::Connection, q: &DownlineQuery) -> Result<Plan, StoreErr
     if stats.team_size <= SMALL {
         return Ok(Plan::Interval);
     }
+    if few_candidates(conn, q, filters, args)? {
+        return Ok(Plan::Candidates);
+    }
     if let Some((column, index)) = q.sort.volume() {
         // A run is read in the order of all members (ids, or the period's volumes), keeping
         // the team's rows: a page reads about `want × span / rows` of them, where sorting
@@ -541,6 +605,38 @@ fn plan(conn: &rusqlite::Connection, q: &DownlineQuery) -> Result<Plan, StoreErr
         });
     }
     Ok(q.sort.index().map_or(Plan::Interval, Plan::Ordered))
+}
+
+/// The most candidates [`Plan::Candidates`] sorts: about 10 ms of sorting on these machines.
+const CANDIDATES: u64 = 15_000;
+
+/// Whether the rank filter (with the country and status filters behind it in the facets
+/// index) leaves at most [`CANDIDATES`] members, and the sort's key is in that index too.
+///
+/// Walking a sort's index is cheap when the filters pass many members, but not when they
+/// pass few, or when the sort follows what they filter on: members' ids and join dates
+/// follow seniority, and so do ranks, so a walk in join order from the newest can read
+/// most of the tree before it meets ten members of rank 3. Counting reads the candidates
+/// once more (index-only, stopping after the limit) and costs a fraction of sorting them.
+fn few_candidates(
+    conn: &rusqlite::Connection,
+    q: &DownlineQuery,
+    filters: &str,
+    args: &[Value],
+) -> Result<bool, StoreError> {
+    // The facets index begins with the rank: without a rank filter it can't be sought.
+    // A name isn't in it: sorting on one would read the table for every candidate.
+    if q.filter.ranks.is_empty() || q.sort == Sort::Name {
+        return Ok(false);
+    }
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM members m INDEXED BY members_facets \
+         WHERE m.pre > ?1 AND m.pre <= ?2{filters} LIMIT {})",
+        CANDIDATES + 1
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let n: i64 = stmt.query_row(params_from_iter(args), |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(u64::MAX) <= CANDIDATES)
 }
 
 fn push_in(
