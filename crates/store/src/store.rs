@@ -25,6 +25,8 @@ pub struct Store {
     db: Database,
     /// `None` only for the benchmarks' unencrypted twin.
     key: Option<CacheKey>,
+    /// The downline list's read-ahead (see `queries::downline`).
+    pub(crate) ahead: crate::queries::downline::ReadAhead,
 }
 
 impl Store {
@@ -32,13 +34,21 @@ impl Store {
     /// new). A key that does not open an existing file is [`StoreError::WrongKey`].
     pub fn open(path: &Path, key: CacheKey) -> Result<Self, StoreError> {
         let db = Database::open(path, &key)?;
-        Ok(Self { db, key: Some(key) })
+        Ok(Self {
+            db,
+            key: Some(key),
+            ahead: Default::default(),
+        })
     }
 
     /// Wraps an already open database (the benchmarks' unencrypted twin, which has no key).
     #[doc(hidden)]
     pub fn from_database(db: Database) -> Self {
-        Self { db, key: None }
+        Self {
+            db,
+            key: None,
+            ahead: Default::default(),
+        }
     }
 
     pub fn database(&self) -> &Database {

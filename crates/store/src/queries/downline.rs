@@ -22,6 +22,8 @@
 
 use canopy_core::{CountryCode, MemberId, MemberStatus, Period, RankLevel};
 use rusqlite::types::Value;
+use std::sync::Mutex;
+
 use rusqlite::{OptionalExtension, params_from_iter};
 use time::Date;
 
@@ -349,18 +351,6 @@ impl Store {
                     return Ok(page(q, rows));
                 }
             };
-            let mut sql = if plan == Plan::Candidates {
-                // Only the ids (and the volume sorted on) are read and sorted; the page's
-                // rows are read from the table after.
-                let volume = if q.sort.volume().is_some() {
-                    "LEFT JOIN volumes v ON v.period = ?3 AND v.member_id = m.id"
-                } else {
-                    ""
-                };
-                format!("SELECT m.id AS cid FROM {from} {volume} WHERE {predicate}{filters}")
-            } else {
-                format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}{filters}")
-            };
             let expr = q.sort.expr(q.tree);
             let tie = q.sort.tiebreak(q.tree);
             let (cmp, dir) = if q.descending {
@@ -369,6 +359,24 @@ impl Store {
                 (">", "ASC")
             };
             let order = format!(" ORDER BY {expr} {dir}, {tie} {dir}");
+            if plan == Plan::Candidates {
+                // Only the ids and sort keys are read and sorted (with the volume sorted on,
+                // if any); the page's rows are read from the table after.
+                let volume = if q.sort.volume().is_some() {
+                    "LEFT JOIN volumes v ON v.period = ?3 AND v.member_id = m.id"
+                } else {
+                    ""
+                };
+                let sql = format!(
+                    "SELECT m.id, {expr}, {tie} FROM {from} {volume} WHERE {predicate}{filters}"
+                );
+                let rows = self
+                    .ahead
+                    .page(conn, q, &sql, args, (expr, tie, cmp), &order)?;
+                return Ok(page(q, rows));
+            }
+            let mut sql =
+                format!("SELECT {ROW_COLUMNS} FROM {from} {ROW_JOINS} WHERE {predicate}{filters}");
             let want = q.limit as usize + 1;
             if let (Plan::Ordered(_), Some(after)) = (plan, &q.after) {
                 // SQLite seeks a row value `(expr, tie) > (v, i)` on its first column only,
@@ -405,12 +413,6 @@ impl Store {
                 sql.push_str(&format!(" AND ({expr}, {tie}) {cmp} (?{v}, ?{i})"));
             }
             sql.push_str(&format!("{order} LIMIT {want}"));
-            if plan == Plan::Candidates {
-                sql = format!(
-                    "SELECT {ROW_COLUMNS} FROM ({sql}) c CROSS JOIN members m ON m.id = c.cid \
-                     {ROW_JOINS}{order}"
-                );
-            }
             let sql = sql.replace(":period", "?3");
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = read_rows(stmt.query(params_from_iter(args))?)?;
@@ -432,6 +434,136 @@ fn page(q: &DownlineQuery, mut rows: Vec<MemberRow>) -> Page {
         None
     };
     Page { rows, next }
+}
+
+/// How many places of a [`Plan::Candidates`] list one read keeps, for the pages after it.
+const AHEAD: usize = 500;
+
+/// The order of the last [`Plan::Candidates`] list read, a few pages ahead: sorting the
+/// candidates costs the same for every page, and scrolling asks for the next one.
+#[derive(Debug, Default)]
+pub(crate) struct ReadAhead(Mutex<Option<Ahead>>);
+
+#[derive(Debug)]
+struct Ahead {
+    /// The reader connection and its `PRAGMA data_version` when read (any commit since
+    /// changes it: only the writer writes).
+    conn: usize,
+    version: i64,
+    /// The list's query (without cursor and limit) and its arguments.
+    key: String,
+    args: Vec<Value>,
+    /// The cursor the read began after, then each place's member, sort value and tie.
+    after: Option<(Value, i64)>,
+    order: Vec<(i64, Value, i64)>,
+    /// Whether `order` runs to the end of the list.
+    complete: bool,
+}
+
+impl ReadAhead {
+    /// Up to `q.limit + 1` rows of the candidates `sql` reads, in `order`: from the places
+    /// kept, if they hold this page, or from a new read that keeps the next ones.
+    fn page(
+        &self,
+        conn: &rusqlite::Connection,
+        q: &DownlineQuery,
+        sql: &str,
+        mut args: Vec<Value>,
+        (expr, tie, cmp): (&str, &str, &str),
+        order: &str,
+    ) -> Result<Vec<MemberRow>, StoreError> {
+        let want = q.limit as usize + 1;
+        let id = std::ptr::from_ref(conn) as usize;
+        let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let after = q.after.as_ref().map(|c| (c.value.clone(), c.tie));
+        let key = format!("{sql}{order}");
+        let kept = {
+            let guard = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            guard.as_ref().and_then(|a| {
+                if (a.conn, a.version, &a.key, &a.args) != (id, version, &key, &args) {
+                    return None;
+                }
+                let from = if a.after == after {
+                    0
+                } else {
+                    let (v, t) = after.as_ref()?;
+                    a.order.iter().position(|(_, av, at)| av == v && at == t)? + 1
+                };
+                let rest = &a.order[from..];
+                (rest.len() >= want || a.complete)
+                    .then(|| rest.iter().take(want).map(|(m, ..)| *m).collect::<Vec<_>>())
+            })
+        };
+        let ids = match kept {
+            Some(ids) => ids,
+            None => {
+                let base = args.clone();
+                let mut read = sql.to_owned();
+                if let Some((v, t)) = &after {
+                    args.push(v.clone());
+                    args.push(Value::Integer(*t));
+                    read.push_str(&format!(
+                        " AND ({expr}, {tie}) {cmp} (?{}, ?{})",
+                        args.len() - 1,
+                        args.len()
+                    ));
+                }
+                let ahead = AHEAD.max(want);
+                read.push_str(&format!("{order} LIMIT {ahead}"));
+                let mut stmt = conn.prepare_cached(&read.replace(":period", "?3"))?;
+                let places: Vec<(i64, Value, i64)> = stmt
+                    .query_map(params_from_iter(args), |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let ids = places.iter().take(want).map(|(m, ..)| *m).collect();
+                let mut guard = self
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *guard = Some(Ahead {
+                    conn: id,
+                    version,
+                    key,
+                    args: base,
+                    after,
+                    complete: places.len() < ahead,
+                    order: places,
+                });
+                ids
+            }
+        };
+        rows_in_order(conn, q, &ids)
+    }
+}
+
+/// The rows of `ids`, in that order.
+fn rows_in_order(
+    conn: &rusqlite::Connection,
+    q: &DownlineQuery,
+    ids: &[i64],
+) -> Result<Vec<MemberRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM members m {ROW_JOINS} WHERE m.id IN ({})",
+        marks.join(", ")
+    )
+    .replace(":period", "?1");
+    let mut args = vec![Value::Integer(period_param(q.period))];
+    args.extend(ids.iter().map(|&i| Value::Integer(i)));
+    let mut stmt = conn.prepare(&sql)?;
+    let mut by_id: std::collections::HashMap<i64, MemberRow> =
+        read_rows(stmt.query(params_from_iter(args))?)?
+            .into_iter()
+            .map(|r| (r.id.get(), r))
+            .collect();
+    Ok(ids.iter().filter_map(|i| by_id.remove(i)).collect())
 }
 
 /// Which run of a volume sort a value falls in (ascending order).

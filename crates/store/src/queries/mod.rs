@@ -3,7 +3,7 @@
 
 mod catalogue;
 mod dashboard;
-mod downline;
+pub(crate) mod downline;
 mod earnings;
 mod member;
 mod people;
