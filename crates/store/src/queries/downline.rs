@@ -442,7 +442,7 @@ const AHEAD: usize = 500;
 /// The order of the last [`Plan::Candidates`] list read, a few pages ahead: sorting the
 /// candidates costs the same for every page, and scrolling asks for the next one.
 #[derive(Debug, Default)]
-pub(crate) struct ReadAhead(Mutex<Option<Ahead>>);
+pub(crate) struct ReadAhead(Mutex<Option<Box<Ahead>>>);
 
 #[derive(Debug)]
 struct Ahead {
@@ -524,7 +524,7 @@ impl ReadAhead {
                     .0
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                *guard = Some(Ahead {
+                *guard = Some(Box::new(Ahead {
                     conn: id,
                     version,
                     key,
@@ -532,7 +532,7 @@ impl ReadAhead {
                     after,
                     complete: places.len() < ahead,
                     order: places,
-                });
+                }));
                 ids
             }
         };
