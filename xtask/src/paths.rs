@@ -4,9 +4,14 @@
 use std::path::{Path, PathBuf};
 
 /// The workspace root (the parent of this crate's directory).
+///
+/// Read at run time (`cargo run` sets `CARGO_MANIFEST_DIR` for the process too): checkouts
+/// that share a target directory, like CI's fresh clone and the working one, share one
+/// xtask binary, and the path compiled into it may be the other checkout's.
 pub fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.parent().unwrap_or(&manifest).to_path_buf()
 }
 
 /// `$CANOPY_CACHE_DIR`, else `~/.cache/canopy` (`%LOCALAPPDATA%\canopy` on Windows).
