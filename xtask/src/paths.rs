@@ -1,7 +1,7 @@
 //! Where things live: the checkout, the cache of tools and build output
 //! (outside the checkout, so a fresh clone in CI reuses a warm machine's work).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The workspace root (the parent of this crate's directory).
 ///
