@@ -11,6 +11,8 @@
 //! own server) and `CANOPY_E2E_SCRATCH` (a folder for such servers).
 
 #[cfg(target_os = "linux")]
+#[cfg(target_os = "linux")]
+pub mod memory;
 pub mod screen;
 pub mod server;
 

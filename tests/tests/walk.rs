@@ -451,3 +451,63 @@ async fn an_admin_sees_accounts_and_alerts() -> Result<()> {
         })
         .await
 }
+
+/// P11's memory half (shared/PERFORMANCE.md): the admin of a 1,000,000-member demo signs
+/// in, the first sync fills the cache, the genealogy list is scrolled deep, sorted by
+/// group volume and shown as a tree; then the app's memory is read from `/proc`: the
+/// proportional set size (PSS, so pages shared between the processes count once) of the
+/// app and the WebKit processes it started. `cargo xtask bench P11` starts that demo and
+/// runs this alone; the suite skips it.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a 1,000,000-member demo: run through `cargo xtask bench P11`"]
+async fn a_million_members_in_the_window() -> Result<()> {
+    let path = std::env::var("CANOPY_E2E_MILLION").context(
+        "CANOPY_E2E_MILLION (the 1M demo's provisioning file) is not set: run `cargo xtask bench P11`",
+    )?;
+    let path = std::path::PathBuf::from(path);
+    let text = std::fs::read_to_string(&path)?;
+    let p: Provisioning = serde_json::from_str(&text)?;
+    let who = account(&p, Role::Admin)?;
+    let window = AppWindow::open_with(&path, true).await?;
+    window
+        .check("million", async |w| {
+            sign_in(w, &who, None).await?;
+            let started = std::time::Instant::now();
+            w.wait_until(
+                "the first sync of 1M members",
+                Duration::from_secs(900),
+                async |w| Ok(!w.has("[data-testid=first-sync]").await?),
+            )
+            .await?;
+            let first_sync = started.elapsed();
+            w.click("[data-testid=nav-genealogy]").await?;
+            w.find("[data-testid=genealogy-row]").await?;
+            // Deep into the list, page after page, as a person holding the scroll bar.
+            for _ in 0..20 {
+                w.driver
+                    .execute(
+                        "const v = document.querySelector('.gen-viewport'); v.scrollTop += 4000;",
+                        vec![],
+                    )
+                    .await?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            w.find("[data-testid=genealogy-row]").await?;
+            w.click(".gen-head .gen-col-gv .gen-sort").await?;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            w.click("[data-testid=view-tree]").await?;
+            w.find("[data-testid=genealogy-row]").await?;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            w.screenshot("million-01-genealogy").await?;
+            let memory = canopy_e2e::memory::of_app()?;
+            let report = serde_json::json!({
+                "pss_mib": memory.pss_mib(),
+                "processes": memory.processes,
+                "first_sync_s": first_sync.as_secs_f64(),
+            });
+            let out = std::path::PathBuf::from(std::env::var("CANOPY_E2E_OUT")?);
+            std::fs::write(out.join("p11-memory.json"), report.to_string())?;
+            Ok(())
+        })
+        .await
+}

@@ -23,7 +23,18 @@ pub struct DemoServer {
 pub fn start(dir: &Path) -> Result<DemoServer> {
     proc::step("Starting the demo server (canopy-server demo)");
     proc::run(proc::cargo().args(["build", "--package", "canopy-server"]))?;
-    let binary = server_binary();
+    // The first run seeds the demo company and hashes three passwords first.
+    start_with(&server_binary(), dir, &[], Duration::from_secs(120))
+}
+
+/// Starts `binary demo` with its files in `dir` and `extra` arguments, waiting up to
+/// `ready` for its provisioning file.
+pub fn start_with(
+    binary: &Path,
+    dir: &Path,
+    extra: &[&str],
+    ready: Duration,
+) -> Result<DemoServer> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let provisioning = dir.join("demo.json");
     // The server rewrites it once it listens, with the port it got.
@@ -34,11 +45,13 @@ pub fn start(dir: &Path) -> Result<DemoServer> {
     let mut cmd = proc::command(&binary.to_string_lossy());
     cmd.args(["demo", "--listen", "127.0.0.1:0", "--dir"])
         .arg(dir)
+        .args(extra)
         .stdout(Stdio::null());
     proc::info(&format!(
-        "$ {} demo --listen 127.0.0.1:0 --dir {}",
+        "$ {} demo --listen 127.0.0.1:0 --dir {} {}",
         binary.display(),
-        dir.display()
+        dir.display(),
+        extra.join(" ")
     ));
     let mut process = Guard(cmd.spawn().context("cannot start canopy-server")?);
     let start = Instant::now();
@@ -46,11 +59,11 @@ pub fn start(dir: &Path) -> Result<DemoServer> {
         if let Some(status) = process.0.try_wait()? {
             bail!("canopy-server demo exited before it was ready ({status})");
         }
-        // The first run seeds the demo company and hashes three passwords first.
-        if start.elapsed() > Duration::from_secs(120) {
+        if start.elapsed() > ready {
             bail!(
-                "canopy-server demo did not write {} within 120 s",
-                provisioning.display()
+                "canopy-server demo did not write {} within {} s",
+                provisioning.display(),
+                ready.as_secs()
             );
         }
         std::thread::sleep(Duration::from_millis(100));

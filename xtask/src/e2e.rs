@@ -41,49 +41,19 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
             .with_context(|| format!("cannot clear {}", demo_dir.display()))?;
     }
     let server = demo::start(&demo_dir)?;
-    // The app reads its provisioning file and keeps its cache where each test says (a
-    // test writes the file and clears the folder before it opens the window), never in
-    // the person's own app folder.
-    let app_dir = paths::target_dir().join("e2e-app");
-    std::fs::create_dir_all(&app_dir)
-        .with_context(|| format!("cannot create {}", app_dir.display()))?;
-    let app_provisioning = app_dir.join("provisioning.json");
-    let app_data = app_dir.join("data");
-    let display = Display::start()?;
-    let driver = Driver::start(&display.name, &app_provisioning, &app_data)?;
     let out = paths::e2e_out();
-    // Screenshots and failure evidence are from this run only.
-    if out.exists() {
-        std::fs::remove_dir_all(&out).with_context(|| format!("cannot clear {}", out.display()))?;
-    }
-    let mut cmd = proc::cargo();
-    cmd.args([
-        "test",
-        "--package",
-        "canopy-e2e",
-        "--",
-        "--ignored",
-        "--test-threads=1",
-    ])
-    .env("DISPLAY", &display.name)
-    .env("CANOPY_E2E_APP", app)
-    .env(
-        "CANOPY_E2E_WEBDRIVER",
-        format!("http://127.0.0.1:{}", driver.port),
-    )
-    .env("CANOPY_E2E_OUT", &out)
-    .env("CANOPY_E2E_PROVISIONING", &server.provisioning)
-    .env("CANOPY_E2E_APP_PROVISIONING", &app_provisioning)
-    .env("CANOPY_E2E_APP_DATA", &app_data)
-    .env("CANOPY_E2E_SERVER", demo::server_binary())
-    .env(
-        "CANOPY_E2E_SCRATCH",
-        paths::target_dir().join("e2e-scratch"),
-    );
-    let (ok, output) = proc::run_captured(&mut cmd)?;
+    let (ok, output) = window_tests(
+        app,
+        &paths::target_dir().join("e2e-app"),
+        &out,
+        // P11's memory run needs a 1M-member demo: `cargo xtask bench P11` runs it.
+        &["--skip", MILLION_TEST],
+        &[
+            ("CANOPY_E2E_PROVISIONING", server.provisioning.as_os_str()),
+            ("CANOPY_E2E_SERVER", demo::server_binary().as_os_str()),
+        ],
+    )?;
     tally.add_output(&output);
-    drop(driver);
-    drop(display);
     drop(server);
     if !ok {
         bail!(
@@ -96,6 +66,103 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
 }
 
 /// A private Xvfb display on the first free number from :90.
+/// The window test that measures P11's memory half.
+const MILLION_TEST: &str = "a_million_members_in_the_window";
+
+/// Runs the window tests of `canopy-e2e` (all the ignored ones, narrowed by `filter`, one
+/// at a time) against `app` under a new Xvfb display and tauri-driver, the app's files in
+/// `app_dir`, screenshots in `out`
+/// (cleared). Returns whether they passed, and their output.
+fn window_tests(
+    app: &Path,
+    app_dir: &Path,
+    out: &Path,
+    filter: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<(bool, String)> {
+    std::fs::create_dir_all(app_dir)
+        .with_context(|| format!("cannot create {}", app_dir.display()))?;
+    let app_provisioning = app_dir.join("provisioning.json");
+    let app_data = app_dir.join("data");
+    let display = Display::start()?;
+    let driver = Driver::start(&display.name, &app_provisioning, &app_data)?;
+    if out.exists() {
+        std::fs::remove_dir_all(out).with_context(|| format!("cannot clear {}", out.display()))?;
+    }
+    let mut cmd = proc::cargo();
+    cmd.args([
+        "test",
+        "--package",
+        "canopy-e2e",
+        "--",
+        "--ignored",
+        "--test-threads=1",
+    ])
+    .args(filter)
+    .env("DISPLAY", &display.name)
+    .env("CANOPY_E2E_APP", app)
+    .env(
+        "CANOPY_E2E_WEBDRIVER",
+        format!("http://127.0.0.1:{}", driver.port),
+    )
+    .env("CANOPY_E2E_OUT", out)
+    .env("CANOPY_E2E_APP_PROVISIONING", &app_provisioning)
+    .env("CANOPY_E2E_APP_DATA", &app_data)
+    .env(
+        "CANOPY_E2E_SCRATCH",
+        paths::target_dir().join("e2e-scratch"),
+    );
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let result = proc::run_captured(&mut cmd);
+    drop(driver);
+    drop(display);
+    result
+}
+
+/// P11's memory half: the release app against a release `canopy-server demo --members
+/// 1000000` (kept under `target/bench/`, so the company is seeded once), in the window
+/// test that signs in as its admin, waits out the first sync, uses the genealogy and reads
+/// the app's memory. Returns that test's report.
+pub fn million_memory(app: &Path) -> Result<serde_json::Value> {
+    proc::step("P11: the release server with a 1,000,000-member demo");
+    proc::run(proc::cargo().args(["build", "--release", "--package", "canopy-server"]))?;
+    let name = if cfg!(windows) {
+        "canopy-server.exe"
+    } else {
+        "canopy-server"
+    };
+    let binary = paths::target_dir().join("release").join(name);
+    // Seeding a million members takes minutes the first time.
+    let server = demo::start_with(
+        &binary,
+        &paths::bench_out().join("demo-1000000"),
+        &["--members", "1000000"],
+        Duration::from_secs(1_800),
+    )?;
+    proc::step("P11: the app's memory with the 1M cache open, in the real window");
+    let out = paths::bench_out().join("p11");
+    let (ok, output) = window_tests(
+        app,
+        &paths::bench_out().join("p11-app"),
+        &out,
+        &["--exact", MILLION_TEST],
+        &[("CANOPY_E2E_MILLION", server.provisioning.as_os_str())],
+    )?;
+    drop(server);
+    if !ok {
+        bail!(
+            "the memory run failed (screenshots, if any, are in {}):\n{output}",
+            out.display()
+        );
+    }
+    let report = out.join("p11-memory.json");
+    let text = std::fs::read_to_string(&report)
+        .with_context(|| format!("the memory run wrote no {}", report.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
 struct Display {
     name: String,
     _server: Guard,
