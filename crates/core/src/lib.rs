@@ -8,6 +8,7 @@
 mod macros;
 
 pub mod auth;
+pub mod comp;
 pub mod country;
 mod country_table;
 pub mod dates;
