@@ -104,8 +104,8 @@ const BENCHES: &[Bench] = &[
         what: "commission run of one period, 1M members",
         target: "<= 10 s",
         unit: "s",
-        run: None,
-        pending: "compensation issue (#7)",
+        run: Some(server_bench),
+        pending: "",
     },
     Bench {
         id: "P10",
@@ -229,6 +229,17 @@ fn sync_bench(bench: &Bench) -> Result<Row> {
         bench,
         "canopy-sync",
         "sync",
+        "the server's 1M-member company",
+    )
+}
+
+/// P9: the server's benchmark binary (`crates/server/benches/commissions.rs`), one period's
+/// commission run over a fresh copy of the sync's seeded 1M-member company.
+fn server_bench(bench: &Bench) -> Result<Row> {
+    crate_bench(
+        bench,
+        "canopy-server",
+        "commissions",
         "the server's 1M-member company",
     )
 }

@@ -1,11 +1,12 @@
 //! The central server: the only authority on who a user is and what they may
 //! see. Auth primitives (`auth`), configuration and TLS (`config`, `tls`), the
-//! HTTP API (`routes`, `server`), security alerts (`alerts`) and the demo installation
-//! (`demo`).
+//! HTTP API (`routes`, `server`), security alerts (`alerts`), commission runs
+//! (`commissions`) and the demo installation (`demo`).
 
 pub mod alerts;
 pub mod app;
 pub mod auth;
+pub mod commissions;
 pub mod config;
 pub mod demo;
 pub mod rbac;

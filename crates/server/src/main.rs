@@ -1,5 +1,6 @@
 //! `canopy-server`: `serve` a real deployment from its TOML configuration, run the `demo`
-//! installation, `seed` a database with a generated company, or print a key's `pin`.
+//! installation, `seed` a database with a generated company, run and close a period's
+//! `commissions`, or print a key's `pin`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use canopy_server::commissions::{self, CommissionPlan};
 use canopy_server::config::Config;
 use canopy_server::seed::{self, Company};
 use canopy_server::{demo, server, storage, tls};
@@ -54,11 +56,62 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         batch: usize,
     },
+    /// Run or close a period's commissions on the database a configuration names.
+    Commissions {
+        #[command(subcommand)]
+        action: CommissionsAction,
+    },
     /// Print the SPKI SHA-256 pin of a PEM private key (publish it before deploying the key).
     Pin {
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum CommissionsAction {
+    /// Pay a period (again): its lines and results are replaced in one transaction.
+    Run {
+        #[command(flatten)]
+        target: CommissionsTarget,
+        /// The compensation plan (TOML); else $CANOPY_SERVER_COMMISSIONS_PLAN, else the
+        /// bundled demo plan.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+    },
+    /// Make a period final: later runs of it are refused.
+    Close {
+        #[command(flatten)]
+        target: CommissionsTarget,
+    },
+}
+
+#[derive(clap::Args)]
+struct CommissionsTarget {
+    /// YYYY-MM
+    #[arg(long)]
+    period: String,
+    /// The server's configuration file (its database is used).
+    #[arg(long, value_name = "FILE", required_unless_present = "database")]
+    config: Option<PathBuf>,
+    /// A database URL instead of a configuration, e.g. sqlite:///var/lib/canopy/canopy.db
+    #[arg(long, value_name = "URL", conflicts_with = "config")]
+    database: Option<String>,
+}
+
+impl CommissionsTarget {
+    fn period(&self) -> Result<canopy_core::Period> {
+        canopy_core::Period::parse(&self.period)
+            .with_context(|| format!("--period {:?} is not a period: use YYYY-MM", self.period))
+    }
+
+    fn database_url(&self) -> Result<String> {
+        match (&self.database, &self.config) {
+            (Some(url), _) => Ok(url.clone()),
+            (None, Some(path)) => Ok(Config::load(path)?.database.url),
+            (None, None) => anyhow::bail!("give --config or --database"),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -82,6 +135,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Serve { config } => {
             let config = Config::load(&config)?;
+            // Refuse to start with a plan that would fail the first run.
+            CommissionPlan::load(None)?;
             runtime()?.block_on(async { server::start(&config).await?.wait().await })?;
             Ok(())
         }
@@ -91,6 +146,7 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             batch,
         } => runtime()?.block_on(seed_database(&database, members, seed, batch)),
+        Command::Commissions { action } => runtime()?.block_on(commissions_command(action)),
         Command::Demo {
             dir,
             listen,
@@ -158,6 +214,59 @@ async fn seed_database(url: &str, members: usize, seed: u64, batch: usize) -> Re
         done.orders,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+async fn commissions_command(action: CommissionsAction) -> Result<()> {
+    let now = time::OffsetDateTime::now_utc;
+    match action {
+        CommissionsAction::Run { target, plan } => {
+            let period = target.period()?;
+            let plan = CommissionPlan::load(plan.as_deref())?;
+            let storage = storage::open(&target.database_url()?)
+                .await
+                .context("cannot open the database")?;
+            let started = Instant::now();
+            let done = commissions::run(&*storage, &plan, period, None, now).await?;
+            println!(
+                "period {period}: run {} paid {} members and {} orders ({} in other currencies, \
+                 volume only) with {} ({}): {} lines ({} corrections) in {:.2} s (read {:.2} s, compute {:.2} s, write {:.2} s)",
+                done.run.id,
+                done.members,
+                done.orders,
+                done.other_currency,
+                plan.record().name,
+                &plan.record().hash[..12],
+                done.lines,
+                done.corrections,
+                started.elapsed().as_secs_f64(),
+                done.read.as_secs_f64(),
+                done.compute.as_secs_f64(),
+                done.write.as_secs_f64(),
+            );
+            for (kind, total, lines) in &done.totals {
+                println!(
+                    "  {:<24} {:>16} {:>10} lines",
+                    kind.label(),
+                    total.to_string(),
+                    lines
+                );
+            }
+            println!("  result hash {}", done.run.result_hash);
+        }
+        CommissionsAction::Close { target } => {
+            let period = target.period()?;
+            let storage = storage::open(&target.database_url()?)
+                .await
+                .context("cannot open the database")?;
+            let closed = commissions::close(&*storage, period, None, now()).await?;
+            let total: i64 = closed.totals.iter().map(|(_, sum, _)| sum).sum();
+            println!(
+                "period {period} is closed: {} lines, {total} in minor units",
+                closed.totals.iter().map(|(_, _, n)| n).sum::<u64>()
+            );
+        }
+    }
     Ok(())
 }
 

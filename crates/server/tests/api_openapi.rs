@@ -8,7 +8,7 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 31] = [
+const ENDPOINTS: [(&str, &str); 35] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/auth/sign-in"),
@@ -40,6 +40,10 @@ const ENDPOINTS: [(&str, &str); 31] = [
     ("get", "/v1/admin/alerts"),
     ("post", "/v1/admin/alerts/{id}/acknowledge"),
     ("post", "/v1/admin/alerts/{id}/resolve"),
+    ("post", "/v1/admin/commissions/{period}/run"),
+    ("post", "/v1/admin/commissions/{period}/close"),
+    ("get", "/v1/admin/commissions/{period}"),
+    ("get", "/v1/me/earnings/{period}"),
 ];
 
 async fn document(api: &Api) -> Value {
@@ -86,7 +90,7 @@ async fn the_document_lists_every_endpoint_with_problem_errors() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     // Every documented endpoint is routed.
     for (method, path) in &listed {
-        let url = api.url(&path.replace("{id}", "1"));
+        let url = api.url(&path.replace("{id}", "1").replace("{period}", "2026-10"));
         let request = match method.as_str() {
             "get" => api.http.get(&url),
             "delete" => api.http.delete(&url),

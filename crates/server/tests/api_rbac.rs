@@ -243,7 +243,7 @@ enum Access {
 }
 
 /// One row per documented endpoint: a new endpoint without a row fails the matrix.
-const RULES: [(&str, &str, Access); 31] = [
+const RULES: [(&str, &str, Access); 35] = [
     ("get", "/v1/health", Access::Public),
     ("get", "/v1/openapi.json", Access::Public),
     ("post", "/v1/auth/sign-in", Access::Public),
@@ -274,6 +274,14 @@ const RULES: [(&str, &str, Access); 31] = [
     ("post", "/v1/admin/alerts/{id}/resolve", Access::Admin),
     ("get", "/v1/admin/accounts", Access::Admin),
     ("get", "/v1/admin/accounts/{id}/devices", Access::Admin),
+    ("get", "/v1/admin/commissions/{period}", Access::Admin),
+    ("post", "/v1/admin/commissions/{period}/run", Access::Admin),
+    (
+        "post",
+        "/v1/admin/commissions/{period}/close",
+        Access::Admin,
+    ),
+    ("get", "/v1/me/earnings/{period}", Access::Session),
     ("post", "/v1/auth/sign-out", Access::Session),
 ];
 
@@ -316,7 +324,7 @@ async fn every_documented_endpoint_against_every_role() {
     // Sign-out is last in the table, so every caller's session lives through the others.
     for (method, path, access) in RULES {
         for (role, token) in &callers {
-            let url = api.url(&path.replace("{id}", "999"));
+            let url = api.url(&path.replace("{id}", "999").replace("{period}", "2026-10"));
             let request = match method {
                 "get" => api.http.get(&url),
                 "delete" => api.http.delete(&url),

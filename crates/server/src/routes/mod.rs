@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod commissions;
 pub mod enroll;
 pub mod error;
 pub mod extract;
@@ -76,6 +77,13 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             post(alerts::acknowledge),
         )
         .route("/v1/admin/alerts/{id}/resolve", post(alerts::resolve))
+        .route("/v1/admin/commissions/{period}", get(commissions::period))
+        .route("/v1/admin/commissions/{period}/run", post(commissions::run))
+        .route(
+            "/v1/admin/commissions/{period}/close",
+            post(commissions::close),
+        )
+        .route("/v1/me/earnings/{period}", get(commissions::my_earnings))
         .with_state(state)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

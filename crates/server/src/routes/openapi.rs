@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, alerts, enroll, me, members, session, sign_in, sync};
+use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -47,6 +47,10 @@ use super::{admin, alerts, enroll, me, members, session, sign_in, sync};
         alerts::admin_alerts,
         alerts::acknowledge,
         alerts::resolve,
+        commissions::run,
+        commissions::close,
+        commissions::period,
+        commissions::my_earnings,
     ),
     modifiers(&BearerAuth),
     tags(

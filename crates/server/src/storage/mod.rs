@@ -407,6 +407,49 @@ pub trait Storage: Send + Sync + 'static {
     async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditRecord>;
     /// Events with `seq > after`, in order, at most `limit`.
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
+
+    // --- Commissions (see the Commissions section at the end of this file) ---------------
+
+    /// What a run of `period` reads, in one consistent snapshot: see [`CommissionInput`].
+    async fn commission_input(&self, period: Period) -> Result<CommissionInput>;
+    /// In one transaction: the period's earlier lines and results are replaced by these,
+    /// the plan and the run row are recorded, and an audit event `commissions.run` (ids and
+    /// counts only) is appended. `None`, with nothing written, when the period is closed.
+    async fn record_commission_run(
+        &self,
+        run: NewCommissionRun,
+    ) -> Result<Option<CommissionRunRecord>>;
+    /// Marks a period final, with an audit event `commissions.close`.
+    /// [`StorageError::NotFound`] if it was never run; `None` if it already is closed.
+    async fn close_commission_period(
+        &self,
+        period: Period,
+        by: Option<AccountId>,
+        now: OffsetDateTime,
+    ) -> Result<Option<CommissionPeriodRecord>>;
+    /// The period's state, last run and totals by kind; `None` if it was never run.
+    async fn commission_period(&self, period: Period) -> Result<Option<CommissionPeriodRecord>>;
+    /// A member's lines in a period, in line-id order.
+    async fn earnings_of(&self, member: MemberId, period: Period) -> Result<Vec<StoredLine>>;
+    /// A member's period result and those of their direct enrollees (their legs).
+    async fn period_result_with_legs(
+        &self,
+        member: MemberId,
+        period: Period,
+    ) -> Result<Option<(PeriodResultRecord, Vec<PeriodResultRecord>)>>;
+    /// A plan recorded by a run, by its hash.
+    async fn commission_plan(&self, hash: String) -> Result<Option<PlanRecord>>;
+    /// Moves an order to `status` (e.g. paid → refunded) if [`OrderStatus::can_become`]
+    /// allows it, else [`StorageError::Invalid`]; logs the buyer for the sync, since their
+    /// volume changes. A refund after close reaches the next run as clawbacks.
+    ///
+    /// [`OrderStatus::can_become`]: canopy_core::OrderStatus::can_become
+    async fn set_order_status(
+        &self,
+        order: OrderId,
+        status: canopy_core::OrderStatus,
+        now: OffsetDateTime,
+    ) -> Result<()>;
 }
 
 /// An account as the admin's list shows it: no password hash, no TOTP secret, no tokens.
@@ -534,4 +577,96 @@ mod tests {
             assert_eq!(got, expected.map_err(str::to_owned), "{url}");
         }
     }
+}
+
+// --- Commissions ------------------------------------------------------------------------
+// Records of the commission engine's server side (crates/server/src/commissions).
+
+/// What a commission run reads. `members` carry the highest rank held before the period
+/// (the rank on file or the best of earlier runs); `orders` are the period's orders that
+/// count for volume (paid, shipped: a returned or refunded order of the period reverses
+/// itself by not counting); `refunded_after_close` are the lines ever issued, in periods
+/// before this one, for orders refunded or returned after their period closed.
+#[derive(Debug, Clone, Default)]
+pub struct CommissionInput {
+    pub members: Vec<canopy_core::comp::TreeMember>,
+    pub orders: Vec<canopy_core::comp::PeriodOrder>,
+    pub refunded_after_close: Vec<canopy_core::EarningsLine>,
+}
+
+/// An earnings line as stored, with the line it reverses for a correction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLine {
+    pub line: canopy_core::EarningsLine,
+    pub reverses: Option<canopy_core::EarningsLineId>,
+}
+
+/// A compensation plan as a run used it: the TOML text and its SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRecord {
+    pub hash: String,
+    pub version: u32,
+    pub name: String,
+    pub toml: String,
+}
+
+/// Everything one run of a period writes.
+#[derive(Debug, Clone)]
+pub struct NewCommissionRun {
+    pub period: Period,
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    pub by: Option<AccountId>,
+    pub plan: PlanRecord,
+    pub input_members: u64,
+    pub input_orders: u64,
+    pub currency: canopy_core::Currency,
+    pub results: Vec<canopy_core::comp::MemberResult>,
+    /// Numbered from the period's id range (see `commissions::ids`), so a rerun replaces
+    /// each line under the same id.
+    pub lines: Vec<StoredLine>,
+    pub total_minor: i64,
+    /// SHA-256 (hex) of the results and lines: equal hashes, equal runs.
+    pub result_hash: String,
+}
+
+/// One run, as the audit keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionRunRecord {
+    pub id: i64,
+    pub period: Period,
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    pub by: Option<AccountId>,
+    pub plan_hash: String,
+    pub input_members: u64,
+    pub input_orders: u64,
+    pub lines: u64,
+    pub total_minor: i64,
+    pub currency: String,
+    pub result_hash: String,
+}
+
+/// A period's state, last run and what its lines add up to per kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionPeriodRecord {
+    pub period: Period,
+    pub closed: bool,
+    pub closed_at: Option<OffsetDateTime>,
+    pub closed_by: Option<AccountId>,
+    pub plan_hash: String,
+    pub last_run: Option<CommissionRunRecord>,
+    /// (kind, minor units, lines) in kind order, kinds with no line left out.
+    pub totals: Vec<(canopy_core::EarningsKind, i64, u64)>,
+}
+
+/// A member's outcome of a period's run, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodResultRecord {
+    pub member: MemberId,
+    pub pv: canopy_core::Pv,
+    pub gv: canopy_core::Gv,
+    pub rank: canopy_core::RankLevel,
+    pub best_rank_in_group: canopy_core::RankLevel,
+    pub active: bool,
 }

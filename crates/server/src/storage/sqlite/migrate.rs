@@ -67,6 +67,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "products",
         sql: include_str!("migrations/0010_products.sql"),
     },
+    Migration {
+        version: 11,
+        name: "commissions",
+        sql: include_str!("migrations/0011_commissions.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

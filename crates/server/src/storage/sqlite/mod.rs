@@ -10,6 +10,7 @@ mod admin;
 mod alerts;
 mod audit;
 mod commands;
+mod commissions;
 mod convert;
 mod members;
 mod migrate;
@@ -547,6 +548,70 @@ impl Storage for SqliteStorage {
 
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>> {
         self.read(move |tx| audit::list(tx, after, limit)).await
+    }
+
+    // --- Commissions ----------------------------------------------------------------------
+
+    async fn commission_input(&self, period: Period) -> Result<super::CommissionInput> {
+        self.read(move |tx| commissions::input(tx, period)).await
+    }
+
+    async fn record_commission_run(
+        &self,
+        run: super::NewCommissionRun,
+    ) -> Result<Option<super::CommissionRunRecord>> {
+        self.write(move |tx| commissions::record_run(tx, &run))
+            .await
+    }
+
+    async fn close_commission_period(
+        &self,
+        period: Period,
+        by: Option<AccountId>,
+        now: OffsetDateTime,
+    ) -> Result<Option<super::CommissionPeriodRecord>> {
+        self.write(move |tx| commissions::close(tx, period, by, now))
+            .await
+    }
+
+    async fn commission_period(
+        &self,
+        period: Period,
+    ) -> Result<Option<super::CommissionPeriodRecord>> {
+        self.read(move |tx| commissions::find_period(tx, period))
+            .await
+    }
+
+    async fn earnings_of(
+        &self,
+        member: MemberId,
+        period: Period,
+    ) -> Result<Vec<super::StoredLine>> {
+        self.read(move |tx| commissions::earnings_of(tx, member, period))
+            .await
+    }
+
+    async fn period_result_with_legs(
+        &self,
+        member: MemberId,
+        period: Period,
+    ) -> Result<Option<(super::PeriodResultRecord, Vec<super::PeriodResultRecord>)>> {
+        self.read(move |tx| commissions::result_with_legs(tx, member, period))
+            .await
+    }
+
+    async fn commission_plan(&self, hash: String) -> Result<Option<super::PlanRecord>> {
+        self.read(move |tx| commissions::plan(tx, &hash)).await
+    }
+
+    async fn set_order_status(
+        &self,
+        order: OrderId,
+        status: canopy_core::OrderStatus,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.write(move |tx| commissions::set_order_status(tx, order, status, now))
+            .await
     }
 
     async fn create_snapshot(
