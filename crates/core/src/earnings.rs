@@ -32,6 +32,19 @@ pub enum EarningsKind {
 }
 
 impl EarningsKind {
+    /// Every kind, in the order statements list their subtotals.
+    pub const ALL: [EarningsKind; 9] = [
+        EarningsKind::RetailProfit,
+        EarningsKind::FastStart,
+        EarningsKind::Unilevel,
+        EarningsKind::Binary,
+        EarningsKind::Matching,
+        EarningsKind::RankAdvancement,
+        EarningsKind::Leadership,
+        EarningsKind::Adjustment,
+        EarningsKind::Clawback,
+    ];
+
     pub const fn label(self) -> &'static str {
         match self {
             EarningsKind::RetailProfit => "Retail profit",

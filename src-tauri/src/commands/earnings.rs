@@ -22,17 +22,7 @@ pub const SHOWN: u32 = 500;
 const PAGE: u32 = 1_000;
 
 /// The plan's order of kinds, for the subtotals.
-const KINDS: [EarningsKind; 9] = [
-    EarningsKind::RetailProfit,
-    EarningsKind::FastStart,
-    EarningsKind::Unilevel,
-    EarningsKind::Binary,
-    EarningsKind::Matching,
-    EarningsKind::RankAdvancement,
-    EarningsKind::Leadership,
-    EarningsKind::Adjustment,
-    EarningsKind::Clawback,
-];
+const KINDS: [EarningsKind; 9] = EarningsKind::ALL;
 
 /// Every statement in the cache, newest period first.
 #[tauri::command]

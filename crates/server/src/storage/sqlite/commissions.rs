@@ -22,17 +22,7 @@ use crate::storage::{
 /// A period's lines are ids `[base, base + PERIOD_ID_SPAN)`.
 use crate::commissions::ids::{PERIOD_SPAN as PERIOD_ID_SPAN, base as id_base};
 
-const KINDS: [EarningsKind; 9] = [
-    EarningsKind::RetailProfit,
-    EarningsKind::FastStart,
-    EarningsKind::Unilevel,
-    EarningsKind::Binary,
-    EarningsKind::Matching,
-    EarningsKind::RankAdvancement,
-    EarningsKind::Leadership,
-    EarningsKind::Adjustment,
-    EarningsKind::Clawback,
-];
+const KINDS: [EarningsKind; 9] = EarningsKind::ALL;
 
 const fn kind_key(kind: EarningsKind) -> &'static str {
     match kind {
