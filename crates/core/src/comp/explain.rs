@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::plan::Plan;
+use super::projection::progress_to_next;
 use super::qualify::{MemberFacts, RankCheck, check_rank};
 use super::run::RunOutput;
 use super::tree::Tree;
@@ -46,11 +47,7 @@ pub fn explain_rank(
     };
     let held_rank = plan.rank(result.rank)?;
     let held = (result.rank != plan.lowest_level()).then(|| check_rank(plan, held_rank, &facts));
-    let next = plan
-        .ranks()
-        .iter()
-        .find(|r| r.rank.level > result.rank)
-        .map(|r| check_rank(plan, r, &facts));
+    let next = progress_to_next(plan, result.rank, &facts);
     Some(RankExplanation {
         member,
         period: run.period,
