@@ -113,7 +113,36 @@ fn the_entry_rank_needs_no_reason_and_the_top_has_no_next() {
         active: false,
         legs: &[],
     };
-    assert!(progress_to_next(&plan, RankLevel::new(5), &facts).is_none());
+    // Diamond's next is Crown, the top of the ladder, which has no next.
+    let crown = progress_to_next(&plan, RankLevel::new(5), &facts).unwrap();
+    assert_eq!(crown.rank.name, "Crown");
+    assert_eq!(
+        summaries(&crown),
+        vec![
+            (
+                "be active: status Active and at least 50.00 PV".to_owned(),
+                0,
+                1,
+                0,
+                false
+            ),
+            ("100.00 PV more".to_owned(), 0, 10_000, 0, false),
+            // 35 % of 50,000 from any one leg.
+            (
+                "50,000.00 GV more (at most 17,500.00 GV counted from any one leg)".to_owned(),
+                0,
+                5_000_000,
+                0,
+                false
+            ),
+            ("3 more legs at Platinum".to_owned(), 0, 3, 0, false),
+        ]
+    );
+    assert!(progress_to_next(&plan, RankLevel::new(6), &facts).is_none());
+    assert_eq!(
+        plan.ranks().last().map(|r| r.rank.level),
+        Some(RankLevel::new(6))
+    );
 }
 
 #[test]
@@ -215,5 +244,23 @@ fn every_line_reads_as_a_sentence() {
     assert_eq!(
         describe_line(&clawback[0].line, names),
         "Reversal of Unilevel L3 on order #107 by Gus Obi: the order was refunded after its period closed"
+    );
+}
+
+#[test]
+fn a_converted_line_says_at_which_rate() {
+    let plan = demo();
+    let members = vec![member(1, None), member(2, Some(1))];
+    // EUR 80.00 × 1.085 = USD 86.80; Ana's 5% is USD 4.34.
+    let orders = [
+        order(1, 1, 100, 10_000, canopy_core::Currency::USD),
+        order(2, 2, 100, 8_000, canopy_core::Currency::EUR),
+    ];
+    let (_, out) = run(&plan, members, &orders);
+    let line = &out.lines_of(MemberId::new(1))[0];
+    assert_eq!(line.amount.to_string(), "USD 4.34");
+    assert_eq!(
+        describe_line(line, |_| Some("Ben Okafor".to_owned())),
+        "5.00% of order #2 by Ben Okafor (level 1), Unilevel L1 (EUR at 1.085)"
     );
 }

@@ -297,3 +297,101 @@ fn compact_plan_golden_run() {
         RankLevel::new(2)
     );
 }
+
+/// Demo plan (USD) with orders in EUR, JPY (no decimals) and GBP, converted at the plan's
+/// rates (EUR 1.085, JPY 0.006667, GBP 1.265) to whole cents, half to even, before any
+/// line is computed.
+///
+/// ```text
+/// 1 Ana (USD) ── 2 Ben (EUR) ── 3 Cal (JPY, EUR, GBP; joined 2026-11)
+/// ```
+#[test]
+fn demo_plan_converts_orders_at_its_fixed_rates() {
+    let was_bronze =
+        |id, sponsor| with(member(id, sponsor), |m| m.highest_rank = RankLevel::new(1));
+    let members = vec![
+        was_bronze(1, None),
+        was_bronze(2, Some(1)),
+        with(member(3, Some(2)), |m| m.joined = period("2026-11")),
+    ];
+    let jpy = Currency::JPY;
+    let orders = [
+        order(301, 1, 100, 10_000, USD),
+        // EUR 100.00 × 1.085 = USD 108.50.
+        order(302, 2, 100, 10_000, EUR),
+        // JPY 5,000 × 0.006667 = USD 33.335: a tie, to the even 33.34.
+        order(303, 3, 100, 5_000, jpy),
+        // EUR 1.00 × 1.085 = USD 1.085: a tie, to the even 1.08.
+        order(304, 3, 0, 100, EUR),
+        // GBP 10.00 × 1.265 = USD 12.65.
+        order(305, 3, 0, 1_000, Currency::GBP),
+    ];
+    let (_, out) = run(&demo(), members, &orders);
+    // Volumes are untouched by conversion: PV 100 each, GV 300 / 200 / 100, all Bronze.
+    check_members(
+        &out,
+        &[(1, 100, 300, 1), (2, 100, 200, 1), (3, 100, 100, 1)],
+    );
+
+    let eur = "Unilevel L1 (EUR at 1.085)";
+    check_lines(
+        &out,
+        &[
+            (1, Unilevel, eur, Some(302), 542), // 5% × 108.50 = 5.425 → 5.42 (tie)
+            (1, Unilevel, "Unilevel L2 (JPY at 0.006667)", Some(303), 133), // 4% × 33.34 = 1.3336
+            (1, Unilevel, "Unilevel L2 (EUR at 1.085)", Some(304), 4), // 4% × 1.08 = 0.0432
+            (1, Unilevel, "Unilevel L2 (GBP at 1.265)", Some(305), 51), // 4% × 12.65 = 0.506
+            (2, FastStart, "Fast Start (JPY at 0.006667)", Some(303), 667), // 20% × 33.34 = 6.668
+            (2, FastStart, "Fast Start (EUR at 1.085)", Some(304), 22), // 20% × 1.08 = 0.216
+            (2, FastStart, "Fast Start (GBP at 1.265)", Some(305), 253), // 20% × 12.65
+            (2, Unilevel, "Unilevel L1 (JPY at 0.006667)", Some(303), 167), // 5% × 33.34 = 1.667
+            (2, Unilevel, eur, Some(304), 5),   // 5% × 1.08 = 0.054
+            (2, Unilevel, "Unilevel L1 (GBP at 1.265)", Some(305), 63), // 5% × 12.65 = 0.6325
+            (3, RankAdvancement, "Rank advancement: Bronze", None, 5_000),
+        ],
+    );
+    assert!(out.lines.iter().all(|l| l.amount.currency() == USD));
+    // The rate of a converted line is still the plan's rate, applied to the converted base.
+    let first = &out.lines[0];
+    assert_eq!(first.source.rate, Some(canopy_core::BasisPoints::new(500)));
+}
+
+/// Compact plan (EUR) with orders in USD and JPY (no decimals), converted at the plan's
+/// rates (USD 0.92, JPY 0.0062) to whole cents, half to even; all three are Associates
+/// (paid two levels: 10 %, 5 %).
+///
+/// ```text
+/// 10 Root ── 11 Zoe (USD) ── 12 Yan (JPY, JPY, USD)
+/// ```
+#[test]
+fn compact_plan_converts_orders_at_its_fixed_rates() {
+    let members = vec![member(10, None), member(11, Some(10)), member(12, Some(11))];
+    let jpy = Currency::JPY;
+    let orders = [
+        order(401, 11, 200, 20_000, USD), // USD 200.00 × 0.92 = EUR 184.00
+        order(402, 12, 10, 1_025, jpy),   // JPY 1,025 × 0.0062 = EUR 6.355 → 6.36 (tie, even)
+        order(403, 12, 30, 3_075, jpy),   // JPY 3,075 × 0.0062 = EUR 19.065 → 19.06 (tie, even)
+        order(404, 12, 10, 1_234, USD),   // USD 12.34 × 0.92 = EUR 11.3528 → 11.35
+    ];
+    let (_, out) = run(&compact(), members, &orders);
+    // Zoe: PV 200, GV 250 < Manager's 500 → Associate; Yan PV 50, GV 50.
+    check_members(&out, &[(10, 0, 250, 0), (11, 200, 250, 0), (12, 50, 50, 0)]);
+    let (usd1, usd2) = ("Unilevel L1 (USD at 0.92)", "Unilevel L2 (USD at 0.92)");
+    let (jpy1, jpy2) = ("Unilevel L1 (JPY at 0.0062)", "Unilevel L2 (JPY at 0.0062)");
+    check_lines(
+        &out,
+        &[
+            (10, Unilevel, usd1, Some(401), 1_840), // 10% × 184.00
+            (10, Unilevel, jpy2, Some(402), 32),    // 5% × 6.36 = 0.318
+            (10, Unilevel, jpy2, Some(403), 95),    // 5% × 19.06 = 0.953
+            (10, Unilevel, usd2, Some(404), 57),    // 5% × 11.35 = 0.5675
+            (11, Unilevel, jpy1, Some(402), 64),    // 10% × 6.36 = 0.636
+            (11, Unilevel, jpy1, Some(403), 191),   // 10% × 19.06 = 1.906
+            (11, Unilevel, usd1, Some(404), 114),   // 10% × 11.35 = 1.135 → 1.14 (tie, even)
+        ],
+    );
+    assert_eq!(
+        EarningsLine::total(EUR, &out.lines).unwrap(),
+        Money::new(2_393, EUR)
+    );
+}

@@ -63,15 +63,53 @@ fn the_shipped_plans_and_the_base_load() {
     let names: Vec<&str> = demo.ranks().iter().map(|r| r.rank.name.as_str()).collect();
     assert_eq!(
         names,
-        ["Member", "Bronze", "Silver", "Gold", "Platinum", "Diamond"]
+        [
+            "Member", "Bronze", "Silver", "Gold", "Platinum", "Diamond", "Crown"
+        ]
     );
-    assert_eq!(demo.unilevel_levels(), 6);
+    assert_eq!(demo.unilevel_levels(), 7);
+    let crown = demo.rank(RankLevel::new(6)).unwrap();
+    assert_eq!(crown.unilevel_depth, 7);
+    assert_eq!(
+        demo.unilevel_rate(7),
+        Some(canopy_core::BasisPoints::new(100))
+    );
+    // Every currency the demo company's seed sells in besides USD has a rate.
+    let rates: Vec<String> = demo
+        .exchange_rates()
+        .iter()
+        .map(|r| format!("{} {r}", r.currency()))
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            "BRL 0.2",
+            "EUR 1.085",
+            "GBP 1.265",
+            "JPY 0.006667",
+            "MXN 0.0588",
+            "PLN 0.25"
+        ]
+    );
+    assert_eq!(
+        demo.exchange_rate(Currency::JPY).map(|r| r.millionths()),
+        Some(6_667)
+    );
+    assert!(demo.exchange_rate(Currency::USD).is_none());
+    assert!(demo.exchange_rate(Currency::CHF).is_none());
     assert!(demo.fast_start().is_some());
     let compact = compact();
     assert_eq!(compact.currency(), Currency::EUR);
     assert_eq!(compact.ranks().len(), 4);
+    let rates: Vec<String> = compact
+        .exchange_rates()
+        .iter()
+        .map(|r| format!("{} {r}", r.currency()))
+        .collect();
+    assert_eq!(rates, ["JPY 0.0062", "USD 0.92"]);
     assert!(compact.fast_start().is_none());
     let base = Plan::from_toml(BASE).unwrap();
+    assert!(base.exchange_rates().is_empty());
     let gold = base.rank(RankLevel::new(3)).unwrap();
     let cap = gold.requirements.min_gv.unwrap().leg_cap().unwrap();
     assert_eq!(cap.to_string(), "1,500.00 GV");
@@ -188,6 +226,68 @@ fn refuses_invalid_plans_with_specific_messages() {
 }
 
 #[test]
+fn refuses_bad_exchange_rates_naming_the_currency() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"EUD = "1.1""#,
+            r#"exchange_rates: "EUD" is not the ISO 4217 code of a currency in circulation"#,
+        ),
+        (
+            r#"eur = "1.1""#,
+            r#"exchange_rates: "eur" is not the ISO 4217 code of a currency in circulation"#,
+        ),
+        (
+            r#"XAU = "2650""#,
+            r#"exchange_rates: "XAU" is not the ISO 4217 code of a currency in circulation"#,
+        ),
+        (
+            r#"USD = "1""#,
+            "exchange_rates: USD is the plan's own currency, which needs no rate (it is always 1)",
+        ),
+        (
+            r#"EUR = "0""#,
+            r#"exchange_rates: the rate for EUR ("0") is not valid: a rate must be greater than zero"#,
+        ),
+        (
+            r#"EUR = "-1.085""#,
+            r#"exchange_rates: the rate for EUR ("-1.085") is not valid: a rate must be greater than zero"#,
+        ),
+        (
+            r#"JPY = "0.0066667""#,
+            r#"exchange_rates: the rate for JPY ("0.0066667") is not valid: a rate has at most 6 decimal places"#,
+        ),
+        (
+            r#"EUR = "1.08.5""#,
+            r#"exchange_rates: the rate for EUR ("1.08.5") is not valid: write it as a decimal string like "1.0850""#,
+        ),
+        (
+            r#"EUR = "2000000""#,
+            r#"exchange_rates: the rate for EUR ("2000000") is not valid: a rate is at most 1,000,000"#,
+        ),
+        (
+            "EUR = 1.085",
+            r#"exchange_rates: the rate for EUR (1.085) is not valid: write it in quotes, as a decimal string like "1.0850", so no float gets in"#,
+        ),
+        (
+            "GBP = 2",
+            r#"exchange_rates: the rate for GBP (2) is not valid: write it in quotes, as a decimal string like "1.0850", so no float gets in"#,
+        ),
+    ];
+    for (rate, expected) in cases {
+        // A valid rate first: the bad one is reported by name, not just the first one.
+        let text = format!("{BASE}\n[exchange_rates]\nCAD = \"0.73\"\n{rate}\n");
+        let got = Plan::from_toml(&text)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(got, Err((*expected).to_owned()), "{rate}");
+    }
+    let text = format!("{BASE}\n[exchange_rates]\nJPY = \"0.0066\"\nCAD = \"0.7300\"\n");
+    let plan = Plan::from_toml(&text).unwrap();
+    let codes: Vec<Currency> = plan.exchange_rates().iter().map(|r| r.currency()).collect();
+    assert_eq!(codes, [Currency::CAD, Currency::JPY]);
+}
+
+#[test]
 fn refuses_unknown_keys_and_fast_start_over_100_percent() {
     let text = BASE.replacen("unilevel_depth = 2", "unilevel_depth = 2\nbinary = true", 1);
     let err = Plan::from_toml(&text).unwrap_err().to_string();
@@ -248,8 +348,8 @@ fn run_input_errors() {
             "order #1 was placed by member 7, who is not in the tree",
         ),
         (
-            vec![order(1, 2, 1, 100, Currency::EUR)],
-            "order #1 is in EUR but the plan pays in USD",
+            vec![order(1, 2, 1, 100, Currency::CHF)],
+            "order #1 is in CHF but the plan pays in USD and has no exchange rate for CHF",
         ),
         (
             vec![negative],

@@ -26,7 +26,8 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let member = (0u32..1000, 0u8..4, any::<bool>(), 0u16..4);
-    let order = (0u32..1000, 0i64..400, 0i64..50_000, 0u8..5);
+    // The last field picks the currency: the plan's own, or one of its first two rates.
+    let order = (0u32..1000, 0i64..400, 0i64..50_000, 0u8..5, 0usize..3);
     (
         any::<bool>(),
         prop::collection::vec(member, 1..14),
@@ -49,15 +50,20 @@ fn case() -> impl Strategy<Value = Case> {
                     highest_rank: RankLevel::new(highest),
                 })
                 .collect();
-            let currency = if demo { demo_plan() } else { compact() }.currency();
+            let plan = if demo { demo_plan() } else { compact() };
+            let currencies = [
+                plan.currency(),
+                plan.exchange_rates()[0].currency(),
+                plan.exchange_rates()[1].currency(),
+            ];
             let orders = os
                 .iter()
                 .enumerate()
-                .map(|(k, &(b, pv, amount, status))| PeriodOrder {
+                .map(|(k, &(b, pv, amount, status, currency))| PeriodOrder {
                     id: OrderId::new(1_000 + i64::try_from(k).unwrap()),
                     buyer: MemberId::new(id(b as usize % ms.len())),
                     pv: Pv::from_points(pv).unwrap(),
-                    amount: Money::new(amount, currency),
+                    amount: Money::new(amount, currencies[currency]),
                     status: if status == 0 {
                         OrderStatus::Refunded
                     } else {
@@ -129,6 +135,11 @@ fn reference(c: &Case, plan: &Plan, out: &RunOutput) -> Reference {
             .unwrap()
             .unilevel_depth
     };
+    // Converted order by order with the rate itself, not the run's precomputed factors.
+    let base = |o: &PeriodOrder| match plan.exchange_rate(o.amount.currency()) {
+        None => o.amount,
+        Some(rate) => rate.convert(o.amount, plan.currency()).unwrap(),
+    };
     let (mut unilevel, mut fast_start) = (0, 0);
     for o in &counted {
         let mut level = 0u16;
@@ -137,7 +148,7 @@ fn reference(c: &Case, plan: &Plan, out: &RunOutput) -> Reference {
             if active(m) {
                 level += 1;
                 if let Some(rate) = plan.unilevel_rate(level).filter(|_| level <= depth(m)) {
-                    unilevel += o.amount.checked_mul_bps(rate).unwrap().minor();
+                    unilevel += base(o).checked_mul_bps(rate).unwrap().minor();
                 }
             }
             cur = by_id[&m].sponsor;
@@ -147,7 +158,7 @@ fn reference(c: &Case, plan: &Plan, out: &RunOutput) -> Reference {
             && buyer.joined == period("2026-11")
             && active(sponsor)
         {
-            fast_start += o.amount.checked_mul_bps(fs.rate).unwrap().minor();
+            fast_start += base(o).checked_mul_bps(fs.rate).unwrap().minor();
         }
     }
     let mut advancement = 0;

@@ -32,20 +32,46 @@ pub(super) struct Pending {
 pub(super) struct LineBook<'a> {
     plan: &'a Plan,
     orders: &'a [PeriodOrder],
+    /// Per order: 0 when it is in the plan currency, `1 + i` when it was converted at
+    /// `plan.exchange_rates()[i]`.
+    via: &'a [u16],
     pending: Vec<Pending>,
-    unilevel_rules: Vec<String>,
+    /// Indexed like `via`'s values: the order-paid rule names for each way in.
+    order_rules: Vec<OrderRules>,
     advancement_rules: Vec<String>,
 }
 
+/// The names of the rules an order pays: "Unilevel L2", or "Unilevel L2 (EUR at 1.085)"
+/// when the order was converted, so that a line says how its base amount was reached.
+struct OrderRules {
+    unilevel: Vec<String>,
+    fast_start: String,
+}
+
 impl<'a> LineBook<'a> {
-    pub fn new(plan: &'a Plan, orders: &'a [PeriodOrder]) -> Self {
+    pub fn new(plan: &'a Plan, orders: &'a [PeriodOrder], via: &'a [u16]) -> Self {
+        let rules = |suffix: &str| OrderRules {
+            unilevel: (1..=plan.unilevel_levels())
+                .map(|l| format!("Unilevel L{l}{suffix}"))
+                .collect(),
+            fast_start: plan
+                .fast_start()
+                .map(|f| format!("{}{suffix}", f.name))
+                .unwrap_or_default(),
+        };
+        let order_rules = std::iter::once(rules(""))
+            .chain(
+                plan.exchange_rates()
+                    .iter()
+                    .map(|r| rules(&format!(" ({} at {r})", r.currency()))),
+            )
+            .collect();
         Self {
             plan,
             orders,
+            via,
             pending: Vec::with_capacity(orders.len().saturating_mul(2)),
-            unilevel_rules: (1..=plan.unilevel_levels())
-                .map(|l| format!("Unilevel L{l}"))
-                .collect(),
+            order_rules,
             advancement_rules: plan
                 .ranks()
                 .iter()
@@ -63,10 +89,16 @@ impl<'a> LineBook<'a> {
 
     fn rule(&self, p: &Pending) -> &str {
         let level = usize::from(p.level);
+        let by_order = || {
+            let via = self.via.get(p.order as usize).copied().unwrap_or(0);
+            self.order_rules.get(usize::from(via))
+        };
         match p.kind {
-            EarningsKind::Unilevel => self.unilevel_rules.get(level.wrapping_sub(1)),
+            EarningsKind::Unilevel => {
+                by_order().and_then(|r| r.unilevel.get(level.wrapping_sub(1)))
+            }
             EarningsKind::RankAdvancement => self.advancement_rules.get(level),
-            _ => self.plan.fast_start().map(|f| &f.name),
+            _ => by_order().map(|r| &r.fast_start),
         }
         .map_or("", String::as_str)
     }

@@ -5,8 +5,11 @@
 //!
 //! Money rule: every line is `amount × rate` rounded **half to even at the minor unit**,
 //! line by line ([`crate::Money::checked_mul_bps`]); totals are sums of rounded lines.
+//! An order in another currency is first converted at the plan's fixed rate, rounded the
+//! same way ([`ExchangeRate::convert`]), and its lines are then computed as any other's.
 
 mod correction;
+mod exchange;
 mod explain;
 mod lines;
 mod plan;
@@ -17,6 +20,7 @@ mod run;
 mod tree;
 
 pub use correction::{Correction, CorrectionError, CorrectionLine, correct_after_close};
+pub use exchange::{ExchangeRate, MAX_RATE, RATE_DECIMALS};
 pub use explain::{RankExplanation, describe_line, explain_rank};
 pub use plan::{FastStart, GvRule, LegRule, PLAN_VERSION, Plan, PlanError, PlanRank, Requirements};
 pub use projection::{progress_in_run, progress_to_next, project_open_period};

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::exchange::ExchangeRate;
+
 use crate::money::{BasisPoints, Currency, Money};
 use crate::rank::{Rank, RankLadder, RankLevel};
 use crate::volume::{Gv, Pv};
@@ -23,6 +25,8 @@ pub struct Plan {
     pub(super) unilevel: Vec<BasisPoints>,
     pub(super) activity_min_pv: Pv,
     pub(super) fast_start: Option<FastStart>,
+    /// Fixed rates into `currency`, sorted by the currency converted from.
+    pub(super) exchange_rates: Vec<ExchangeRate>,
 }
 
 /// One rung of the ladder with what it takes and what it pays.
@@ -165,6 +169,16 @@ pub enum PlanError {
     FastStartRateTooHigh(BasisPoints),
     #[error("fast start needs a name")]
     FastStartBlankName,
+    #[error("exchange_rates: \"{0}\" is not the ISO 4217 code of a currency in circulation")]
+    RateCurrency(String),
+    #[error("exchange_rates: {0} is the plan's own currency, which needs no rate (it is always 1)")]
+    RateForPlanCurrency(Currency),
+    #[error("exchange_rates: the rate for {currency} ({value}) is not valid: {reason}")]
+    BadRate {
+        currency: Currency,
+        value: String,
+        reason: String,
+    },
 }
 
 impl Plan {
@@ -181,9 +195,23 @@ impl Plan {
         &self.name
     }
 
-    /// Every amount the plan pays is in this currency; orders must be too.
+    /// Every amount the plan pays is in this currency; an order in another currency is
+    /// converted at [`Plan::exchange_rate`], and refused by the run if there is none.
     pub fn currency(&self) -> Currency {
         self.currency
+    }
+
+    /// The fixed rates into [`Plan::currency`] (`[exchange_rates]`), sorted by currency.
+    pub fn exchange_rates(&self) -> &[ExchangeRate] {
+        &self.exchange_rates
+    }
+
+    /// The rate from `currency` into the plan's, if the plan states one.
+    pub fn exchange_rate(&self, currency: Currency) -> Option<&ExchangeRate> {
+        self.exchange_rates
+            .binary_search_by_key(&currency, ExchangeRate::currency)
+            .ok()
+            .map(|i| &self.exchange_rates[i])
     }
 
     pub fn ladder(&self) -> &RankLadder {

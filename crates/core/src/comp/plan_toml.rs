@@ -1,8 +1,11 @@
 //! The plan's TOML shape (unknown keys refused) and its validation into a [`Plan`].
 //! Volumes and money are strings (`"100"`, `"12.5"`, `"250.00"`) so no float ever gets in.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
+use super::exchange::{self, ExchangeRate};
 use super::plan::{
     FastStart, GvRule, LegRule, PLAN_VERSION, Plan, PlanError, PlanRank, Requirements,
 };
@@ -27,6 +30,10 @@ struct RawPlan {
     unilevel: Vec<RawLevel>,
     #[serde(default)]
     fast_start: Option<RawFastStart>,
+    /// `EUR = "1.0850"`: one EUR is worth 1.0850 of the plan currency. Values are read as
+    /// any TOML value so that a bare number is refused with a message naming its currency.
+    #[serde(default)]
+    exchange_rates: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +143,7 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
     let unilevel = unilevel(&raw.unilevel)?;
     check_depths(&ranks, &unilevel)?;
     let fast_start = raw.fast_start.map(fast_start).transpose()?;
+    let exchange_rates = exchange_rates(&raw.exchange_rates, currency)?;
     Ok(Plan {
         version: raw.version,
         name: raw.name,
@@ -145,6 +153,7 @@ pub(super) fn parse(text: &str) -> Result<Plan, PlanError> {
         unilevel,
         activity_min_pv,
         fast_start,
+        exchange_rates,
     })
 }
 
@@ -327,4 +336,39 @@ fn fast_start(raw: RawFastStart) -> Result<FastStart, PlanError> {
         name: raw.name,
         rate,
     })
+}
+
+/// Rates in currency order (the map is sorted by code, and codes sort as currencies do).
+fn exchange_rates(
+    raw: &BTreeMap<String, toml::Value>,
+    plan_currency: Currency,
+) -> Result<Vec<ExchangeRate>, PlanError> {
+    raw.iter()
+        .map(|(code, value)| {
+            let currency = exchange::iso_currency(code)
+                .ok_or_else(|| PlanError::RateCurrency(code.clone()))?;
+            if currency == plan_currency {
+                return Err(PlanError::RateForPlanCurrency(currency));
+            }
+            let bad = |value: String, reason: String| PlanError::BadRate {
+                currency,
+                value,
+                reason,
+            };
+            let Some(text) = value.as_str() else {
+                let shown = match value {
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
+                    other => other.type_str().to_owned(),
+                };
+                return Err(bad(
+                    shown,
+                    "write it in quotes, as a decimal string like \"1.0850\", so no float gets in"
+                        .to_owned(),
+                ));
+            };
+            ExchangeRate::parse(currency, text)
+                .map_err(|e| bad(format!("\"{text}\""), e.to_string()))
+        })
+        .collect()
 }

@@ -18,7 +18,8 @@ use crate::volume::{Gv, Pv, VolumeError};
 /// An order of the period as the run sees it.
 ///
 /// Commissions are a rate of `amount`, the order's **commissionable amount** (money, set
-/// by the company per product, often below the price); PV only drives volumes and ranks.
+/// by the company per product, often below the price), in the plan's currency or one the
+/// plan has an exchange rate for; PV only drives volumes and ranks.
 /// Only [`OrderStatus::counts_for_volume`] orders count: an order refunded or returned
 /// within the period reverses its own volume and commissions simply by not counting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +37,9 @@ pub struct PeriodOrder {
 pub enum RunError {
     #[error("order #{order} was placed by member {buyer}, who is not in the tree")]
     UnknownBuyer { order: OrderId, buyer: MemberId },
-    #[error("order #{order} is in {order_currency} but the plan pays in {plan_currency}")]
+    #[error(
+        "order #{order} is in {order_currency} but the plan pays in {plan_currency} and has no exchange rate for {order_currency}"
+    )]
     Currency {
         order: OrderId,
         order_currency: Currency,
@@ -174,6 +177,11 @@ const NONE: u32 = u32::MAX;
 ///   sponsor (no compression) is paid `rate × amount` if active.
 /// - **Rank advancement**: for every rank above the member's previous highest rank up to
 ///   the rank qualified now, its bonus, if the member's status can earn.
+/// - **Currency**: an order in another currency is converted first, at the plan's fixed
+///   rate ([`Plan::exchange_rate`]), to a whole number of the plan currency's minor units,
+///   rounded half to even ([`super::ExchangeRate::convert`]); its lines are then rates of
+///   that converted amount, and their rule names the conversion ("Unilevel L1 (EUR at
+///   1.085)"). An order in a currency the plan has no rate for is [`RunError::Currency`].
 /// - **Rounding**: each line separately, half to even at the minor unit
 ///   ([`Money::checked_mul_bps`]); lines that round to zero are not issued.
 pub fn run_period(
@@ -184,7 +192,13 @@ pub fn run_period(
     first_line_id: EarningsLineId,
 ) -> Result<RunOutput, RunError> {
     let n = tree.len();
-    let (buyers, by_id) = resolve_orders(plan, tree, orders)?;
+    let Resolved {
+        buyers,
+        by_id,
+        amounts,
+        via,
+    } = resolve_orders(plan, tree, orders)?;
+    let currency = plan.currency();
 
     let mut pv = vec![Pv::ZERO; n];
     for (order, &b) in orders.iter().zip(&buyers) {
@@ -237,12 +251,15 @@ pub fn run_period(
         .map(|&r| plan.rank(r).map_or(0, |pr| pr.unilevel_depth))
         .collect();
 
-    let mut book = LineBook::new(plan, orders);
+    let mut book = LineBook::new(plan, orders, &via);
     let levels = plan.unilevel_levels();
     // In order-id order, so that each earner's lines leave the counting sort nearly in
     // their final order and the per-earner sort has little to do (see `LineBook::finish`).
     for (seq, &k) in (0u32..).zip(&by_id) {
-        let (order, b) = (&orders[k as usize], buyers[k as usize]);
+        let (amount, b) = (
+            Money::new(amounts[k as usize], currency),
+            buyers[k as usize],
+        );
         if b == NONE {
             continue;
         }
@@ -258,7 +275,7 @@ pub fn run_period(
                     order: k,
                     seq,
                     level,
-                    amount: order.amount.checked_mul_bps(rate)?.minor(),
+                    amount: amount.checked_mul_bps(rate)?.minor(),
                 });
             }
             cur = up[earner];
@@ -274,7 +291,7 @@ pub fn run_period(
                 order: k,
                 seq,
                 level: 1,
-                amount: order.amount.checked_mul_bps(fs.rate)?.minor(),
+                amount: amount.checked_mul_bps(fs.rate)?.minor(),
             });
         }
     }
@@ -313,19 +330,28 @@ pub fn run_period(
     let lines = book.finish(tree, period, first_line_id);
     Ok(RunOutput {
         period,
-        currency: plan.currency(),
+        currency,
         members,
         lines,
     })
 }
 
-/// Checks every order and maps it to its buyer's index (`NONE` when it does not count);
-/// also returns the orders' indices sorted by order id.
-fn resolve_orders(
-    plan: &Plan,
-    tree: &Tree,
-    orders: &[PeriodOrder],
-) -> Result<(Vec<u32>, Vec<u32>), RunError> {
+/// The run's view of its orders, each vector indexed like the orders.
+struct Resolved {
+    /// The buyer's tree index, or `NONE` when the order does not count.
+    buyers: Vec<u32>,
+    /// Order indices sorted by order id.
+    by_id: Vec<u32>,
+    /// The commissionable amount in the plan currency's minor units (0 if not counted).
+    amounts: Vec<i64>,
+    /// How the amount was converted: see [`LineBook::new`].
+    via: Vec<u16>,
+}
+
+/// Checks every order, maps it to its buyer's index and converts its amount into the plan
+/// currency with each rate's factors worked out once per run, not once per order (the
+/// same factors and rounding as [`super::ExchangeRate::convert`]).
+fn resolve_orders(plan: &Plan, tree: &Tree, orders: &[PeriodOrder]) -> Result<Resolved, RunError> {
     let mut by_id: Vec<u32> = (0..orders.len()).map(to_u32).collect();
     by_id.sort_unstable_by_key(|&k| orders[k as usize].id);
     if let Some(pair) = by_id
@@ -334,31 +360,63 @@ fn resolve_orders(
     {
         return Err(RunError::DuplicateOrder(orders[pair[0] as usize].id));
     }
-    let buyers = orders
+    let currency = plan.currency();
+    let factors: Vec<(Currency, i64, i64)> = plan
+        .exchange_rates()
         .iter()
-        .map(|o| {
-            let buyer = tree.index_of(o.buyer).ok_or(RunError::UnknownBuyer {
-                order: o.id,
-                buyer: o.buyer,
-            })?;
-            if o.amount.currency() != plan.currency() {
-                return Err(RunError::Currency {
+        .map(|r| {
+            let (numerator, denominator) = r.factor(currency);
+            (r.currency(), numerator, denominator)
+        })
+        .collect();
+    let mut buyers = Vec::with_capacity(orders.len());
+    let mut amounts = Vec::with_capacity(orders.len());
+    let mut via = Vec::with_capacity(orders.len());
+    for o in orders {
+        let buyer = tree.index_of(o.buyer).ok_or(RunError::UnknownBuyer {
+            order: o.id,
+            buyer: o.buyer,
+        })?;
+        let rate = if o.amount.currency() == currency {
+            None
+        } else {
+            let found = factors
+                .iter()
+                .position(|f| f.0 == o.amount.currency())
+                .ok_or(RunError::Currency {
                     order: o.id,
                     order_currency: o.amount.currency(),
-                    plan_currency: plan.currency(),
-                });
+                    plan_currency: currency,
+                })?;
+            Some(found)
+        };
+        if o.pv < Pv::ZERO || o.amount.is_negative() {
+            return Err(RunError::NegativeOrder(o.id));
+        }
+        if !o.status.counts_for_volume() {
+            buyers.push(NONE);
+            amounts.push(0);
+            via.push(0);
+            continue;
+        }
+        let minor = match rate {
+            None => o.amount.minor(),
+            Some(i) => {
+                let (_, numerator, denominator) = factors[i];
+                o.amount.checked_mul_ratio(numerator, denominator)?.minor()
             }
-            if o.pv < Pv::ZERO || o.amount.is_negative() {
-                return Err(RunError::NegativeOrder(o.id));
-            }
-            Ok(if o.status.counts_for_volume() {
-                to_u32(buyer)
-            } else {
-                NONE
-            })
-        })
-        .collect::<Result<Vec<u32>, RunError>>()?;
-    Ok((buyers, by_id))
+        };
+        buyers.push(to_u32(buyer));
+        amounts.push(minor);
+        // A plan has at most one rate per ISO 4217 code (under 200), so the index fits.
+        via.push(rate.map_or(0, |i| u16::try_from(i + 1).unwrap_or(u16::MAX)));
+    }
+    Ok(Resolved {
+        buyers,
+        by_id,
+        amounts,
+        via,
+    })
 }
 
 /// Tree indices fit in `u32` ([`Tree::new`] refuses larger trees).

@@ -10,7 +10,8 @@ mod plan;
 use std::time::{Duration, Instant};
 
 use canopy_core::comp::{
-    Correction, CorrectionError, RunError, Tree, TreeError, correct_after_close, run_period,
+    Correction, CorrectionError, PeriodOrder, Plan, RunError, Tree, TreeError, correct_after_close,
+    run_period,
 };
 use canopy_core::{AccountId, EarningsKind, EarningsLine, Money, MoneyError, OrderId, Period};
 use ring::digest::{Context, SHA256};
@@ -48,7 +49,8 @@ pub struct RunSummary {
     pub run: CommissionRunRecord,
     pub members: usize,
     pub orders: usize,
-    /// Orders in a currency other than the plan's: counted for volume, paid nothing.
+    /// Orders in a currency the plan has no exchange rate for: counted for volume and
+    /// ranks, paid nothing. (Orders in a currency it has a rate for are converted and paid.)
     pub other_currency: usize,
     /// Lines of the run itself and corrections of orders refunded after close.
     pub lines: usize,
@@ -86,17 +88,8 @@ pub async fn run(
     let clock = Instant::now();
     let (members, n_orders) = (input.members.len(), input.orders.len());
     let currency = plan.plan().currency();
-    // No exchange rates yet: an order in another currency counts for volume and ranks but
-    // pays nothing (its lines would round to zero and are not issued); the run says how many.
     let mut orders = input.orders;
-    let mut other_currency = 0;
-    for order in orders
-        .iter_mut()
-        .filter(|o| o.amount.currency() != currency)
-    {
-        order.amount = Money::new(0, currency);
-        other_currency += 1;
-    }
+    let other_currency = zero_orders_without_rate(plan.plan(), &mut orders);
     let tree = Tree::new(input.members)?;
     let output = run_period(
         plan.plan(),
@@ -155,6 +148,22 @@ pub async fn run(
         compute,
         write,
     })
+}
+
+/// Zeroes the amount of every order in a currency `plan` has no exchange rate for, so that
+/// it counts for volume and ranks but pays nothing (its lines round to zero and are not
+/// issued) instead of failing the whole run; returns how many there were. Orders in a
+/// currency with a rate are left alone: the run converts them.
+fn zero_orders_without_rate(plan: &Plan, orders: &mut [PeriodOrder]) -> usize {
+    let currency = plan.currency();
+    let mut zeroed = 0;
+    for order in orders.iter_mut().filter(|o| {
+        o.amount.currency() != currency && plan.exchange_rate(o.amount.currency()).is_none()
+    }) {
+        order.amount = Money::new(0, currency);
+        zeroed += 1;
+    }
+    zeroed
 }
 
 /// Marks `period` final: later runs of it are refused.
@@ -277,6 +286,38 @@ mod tests {
                 rate: Some(BasisPoints::new(500)),
             },
         }
+    }
+
+    #[test]
+    fn only_orders_without_a_rate_are_zeroed() {
+        let plan = CommissionPlan::bundled().unwrap();
+        let order = |id: i64, minor: i64, currency: Currency| PeriodOrder {
+            id: OrderId::new(id),
+            buyer: MemberId::new(1),
+            pv: canopy_core::Pv::from_hundredths(10_000),
+            amount: Money::new(minor, currency),
+            status: canopy_core::OrderStatus::Paid,
+        };
+        let mut orders = vec![
+            order(1, 10_000, Currency::USD),
+            order(2, 10_000, Currency::EUR),
+            order(3, 5_000, Currency::JPY),
+            order(4, 10_000, Currency::CHF),
+            order(5, 10_000, Currency::SEK),
+        ];
+        assert_eq!(zero_orders_without_rate(plan.plan(), &mut orders), 2);
+        let amounts: Vec<String> = orders.iter().map(|o| o.amount.to_string()).collect();
+        assert_eq!(
+            amounts,
+            [
+                "USD 100.00",
+                "EUR 100.00",
+                "JPY 5,000",
+                "USD 0.00",
+                "USD 0.00"
+            ]
+        );
+        assert!(orders.iter().all(|o| o.pv.hundredths() == 10_000));
     }
 
     #[test]
