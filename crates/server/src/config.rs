@@ -18,6 +18,32 @@ pub struct Config {
     pub secrets: SecretsConfig,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub commissions: CommissionsConfig,
+}
+
+/// How the server keeps the open period's projection current (see `projection`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommissionsConfig {
+    /// Minutes between looks at the change log; when anything moved, the current period
+    /// is run again. 0 turns projections off (runs then happen only when an admin asks).
+    #[serde(default = "CommissionsConfig::default_projection_minutes")]
+    pub projection_minutes: u32,
+}
+
+impl CommissionsConfig {
+    const fn default_projection_minutes() -> u32 {
+        60
+    }
+}
+
+impl Default for CommissionsConfig {
+    fn default() -> Self {
+        Self {
+            projection_minutes: Self::default_projection_minutes(),
+        }
+    }
 }
 
 /// Where the server keeps its data: `sqlite:///var/lib/canopy/canopy.db`,

@@ -7,16 +7,17 @@
 
 use std::path::{Path, PathBuf};
 
-use canopy_core::MemberId;
 use canopy_core::provisioning::{DemoAccount, Provisioning};
+use canopy_core::{MemberId, Period};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, DatabaseConfig, Limits, SecretsConfig, TlsConfig};
+use crate::commissions::{self, CommissionPlan};
+use crate::config::{CommissionsConfig, Config, DatabaseConfig, Limits, SecretsConfig, TlsConfig};
 use crate::secrets::{SecretsError, totp_sealing_keys};
 use crate::seed::accounts::{AccountsError, create_demo_accounts};
 use crate::seed::{self, Company, SeedError};
-use crate::storage::{self, StorageError};
+use crate::storage::{self, Storage, StorageError};
 use crate::tls::spki_pin;
 
 /// Why the demo files could not be made or read.
@@ -43,6 +44,8 @@ pub enum DemoError {
     Accounts(#[from] AccountsError),
     #[error("{0}")]
     Mismatch(String),
+    #[error("cannot pay the demo company's periods: {0}")]
+    Commissions(String),
 }
 
 /// The size and seed of the demo company (used on the first run only).
@@ -111,6 +114,7 @@ impl DemoFiles {
                 old_totp_key_files: Vec::new(),
             },
             limits: Limits::default(),
+            commissions: CommissionsConfig::default(),
         }
     }
 }
@@ -245,6 +249,7 @@ pub async fn prepare_at(
     let generated = Company::generate_at(company.members, company.seed, today)?;
     let picks = generated.demo_members()?;
     seed::insert(&*storage, &generated, 20_000, |_| {}).await?;
+    pay_history(&*storage, today).await?;
     let keys = totp_sealing_keys(&config.secrets)?;
     let rng = ring::rand::SystemRandom::new();
     let accounts = create_demo_accounts(
@@ -263,6 +268,33 @@ pub async fn prepare_at(
     };
     write(&saved_path, &serde_json::to_string_pretty(&saved)?, true)?;
     Ok(saved.accounts)
+}
+
+/// Pays the new company's periods as its history would have: each of the
+/// [`seed::PERIODS`] periods run with the plan in force, every one but today's closed, so
+/// distributors open the app to their statements and the open period's projection.
+async fn pay_history(storage: &dyn Storage, today: time::Date) -> Result<(), DemoError> {
+    let plan = CommissionPlan::load(None).map_err(|e| DemoError::Commissions(e.to_string()))?;
+    let current = Period::containing(today).map_err(|e| DemoError::Commissions(e.to_string()))?;
+    let mut periods = vec![current];
+    while periods.len() < seed::PERIODS as usize {
+        match periods.last().and_then(|p| p.previous()) {
+            Some(p) => periods.push(p),
+            None => break,
+        }
+    }
+    let now = time::OffsetDateTime::now_utc;
+    for &period in periods.iter().rev() {
+        commissions::run(storage, &plan, period, None, now)
+            .await
+            .map_err(|e| DemoError::Commissions(format!("{period}: {e}")))?;
+        if period != current {
+            commissions::close(storage, period, None, now())
+                .await
+                .map_err(|e| DemoError::Commissions(format!("closing {period}: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 /// Write `DIR/demo.json`: the provisioning file the app loads.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod commissions;
 pub mod config;
 pub mod demo;
+pub mod projection;
 pub mod rbac;
 pub mod routes;
 pub mod secrets;

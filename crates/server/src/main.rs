@@ -229,7 +229,7 @@ async fn commissions_command(action: CommissionsAction) -> Result<()> {
             let started = Instant::now();
             let done = commissions::run(&*storage, &plan, period, None, now).await?;
             println!(
-                "period {period}: run {} paid {} members and {} orders ({} in other currencies, \
+                "period {period}: run {} paid {} members and {} orders ({} with no exchange rate, \
                  volume only) with {} ({}): {} lines ({} corrections) in {:.2} s (read {:.2} s, compute {:.2} s, write {:.2} s)",
                 done.run.id,
                 done.members,

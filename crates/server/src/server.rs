@@ -43,19 +43,32 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     handle: Handle<SocketAddr>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The open period's projection (`None` when turned off); ends with the server.
+    projector: Option<JoinHandle<()>>,
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(projector) = &self.projector {
+            projector.abort();
+        }
+    }
 }
 
 impl RunningServer {
     /// Stop accepting, give open requests a moment to finish, and wait.
-    pub async fn shutdown(self) -> Result<(), ServeError> {
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(projector) = self.projector.take() {
+            projector.abort();
+        }
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
-        self.task.await??;
+        (&mut self.task).await??;
         Ok(())
     }
 
     /// Serve until the process is stopped.
-    pub async fn wait(self) -> Result<(), ServeError> {
-        self.task.await??;
+    pub async fn wait(mut self) -> Result<(), ServeError> {
+        (&mut self.task).await??;
         Ok(())
     }
 }
@@ -103,11 +116,20 @@ pub async fn start_with(config: &Config, state: AppState) -> Result<RunningServe
         })?;
     let addr = listener.local_addr()?;
     let handle = Handle::new();
+    let projector = (config.commissions.projection_minutes > 0).then(|| {
+        let every = Duration::from_secs(u64::from(config.commissions.projection_minutes) * 60);
+        crate::projection::spawn(state.clone(), every)
+    });
     let app = routes::router(state, config.limits.max_body_bytes)
         .into_make_service_with_connect_info::<SocketAddr>();
     let server = axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(tls)))?
         .handle(handle.clone());
     let task = tokio::spawn(server.serve(app));
     tracing::info!(%addr, "canopy-server listening (TLS)");
-    Ok(RunningServer { addr, handle, task })
+    Ok(RunningServer {
+        addr,
+        handle,
+        task,
+        projector,
+    })
 }

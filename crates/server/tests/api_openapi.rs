@@ -8,7 +8,7 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 35] = [
+const ENDPOINTS: [(&str, &str); 38] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/auth/sign-in"),
@@ -44,6 +44,9 @@ const ENDPOINTS: [(&str, &str); 35] = [
     ("post", "/v1/admin/commissions/{period}/close"),
     ("get", "/v1/admin/commissions/{period}"),
     ("get", "/v1/me/earnings/{period}"),
+    ("get", "/v1/admin/commissions/{period}/members/{id}"),
+    ("post", "/v1/sync/statements"),
+    ("get", "/v1/sync/statements/{period}/lines"),
 ];
 
 async fn document(api: &Api) -> Value {

@@ -243,7 +243,7 @@ enum Access {
 }
 
 /// One row per documented endpoint: a new endpoint without a row fails the matrix.
-const RULES: [(&str, &str, Access); 35] = [
+const RULES: [(&str, &str, Access); 38] = [
     ("get", "/v1/health", Access::Public),
     ("get", "/v1/openapi.json", Access::Public),
     ("post", "/v1/auth/sign-in", Access::Public),
@@ -282,6 +282,13 @@ const RULES: [(&str, &str, Access); 35] = [
         Access::Admin,
     ),
     ("get", "/v1/me/earnings/{period}", Access::Session),
+    (
+        "get",
+        "/v1/admin/commissions/{period}/members/{id}",
+        Access::Admin,
+    ),
+    ("post", "/v1/sync/statements", Access::Session),
+    ("get", "/v1/sync/statements/{period}/lines", Access::Session),
     ("post", "/v1/auth/sign-out", Access::Session),
 ];
 

@@ -372,4 +372,22 @@ async fn a_distributor_sees_only_their_own_earnings_and_no_admin_endpoint() {
     assert_eq!(mine["rank"]["rank"]["name"], "Bronze");
     assert_eq!(mine["rank"]["gv"], 45_000, "hundredths of a point");
     assert_eq!(mine["rank"]["next"]["rank"]["name"], "Silver");
+
+    // Support staff read the same statement of member 3, and the read is audited; the
+    // distributor can't read anyone's through the admin route, not even their own.
+    let path = "/v1/admin/commissions/2026-10/members/3";
+    let response = c.api.get_auth(path, token).await;
+    expect_problem(response, StatusCode::FORBIDDEN).await;
+    let theirs = expect_json(c.api.get_auth(path, &c.admin.access).await, StatusCode::OK).await;
+    assert_eq!(theirs, mine);
+    let audit = c.api.state.storage.list_audit(0, 500).await.unwrap();
+    let read = audit
+        .iter()
+        .find(|e| e.action == "commissions.statement_read")
+        .expect("the admin's read is audited");
+    assert_eq!(read.target.as_deref(), Some("member:3"));
+    assert_eq!(read.details, r#"{"period":"2026-10"}"#);
+    let unknown = "/v1/admin/commissions/2026-10/members/99";
+    let response = c.api.get_auth(unknown, &c.admin.access).await;
+    expect_problem(response, StatusCode::NOT_FOUND).await;
 }

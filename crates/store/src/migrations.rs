@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "downline_plans",
         include_str!("../migrations/0006_downline_plans.sql"),
     ),
+    (
+        "statement_sync",
+        include_str!("../migrations/0007_statement_sync.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

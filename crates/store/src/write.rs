@@ -262,6 +262,78 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Replaces the cached lines of `period` that a page of its statement covers: those
+    /// after `after` up to the page's last line, or to the end when `last` (so lines a
+    /// new run no longer has go away), then inserts the page's lines.
+    pub fn put_statement_lines(
+        &self,
+        period: Period,
+        after: Option<i64>,
+        lines: &[EarningsLine],
+        last: bool,
+    ) -> Result<(), StoreError> {
+        if let Some(bad) = lines.iter().find(|l| l.period != period) {
+            return Err(StoreError::Invalid(format!(
+                "line {} belongs to {}, not to the statement of {period}",
+                bad.id.get(),
+                bad.period
+            )));
+        }
+        let upto = match (last, lines.last()) {
+            (false, Some(line)) => line.id.get(),
+            _ => i64::MAX,
+        };
+        self.tx
+            .prepare_cached(
+                "DELETE FROM earnings_lines WHERE period = ?1 AND id > ?2 AND id <= ?3",
+            )?
+            .execute(params![period.index(), after.unwrap_or(i64::MIN), upto])?;
+        for line in lines {
+            self.put_earnings_line(line)?;
+        }
+        Ok(())
+    }
+
+    /// Records a statement's total and the server's digest of it (after its last page).
+    pub fn put_statement_with_digest(
+        &self,
+        period: Period,
+        status: crate::StatementStatus,
+        total: Money,
+        digest: &str,
+    ) -> Result<(), StoreError> {
+        self.put_statement(period, status, total)?;
+        self.tx
+            .prepare_cached("UPDATE statements SET digest = ?2 WHERE period = ?1")?
+            .execute(params![period.index(), digest])?;
+        Ok(())
+    }
+
+    /// Drops every statement (and its lines) of a period not in `keep`: the server no
+    /// longer has it for this user.
+    pub fn keep_only_statements(&self, keep: &[Period]) -> Result<(), StoreError> {
+        let keep: Vec<i64> = keep.iter().map(|p| i64::from(p.index())).collect();
+        let keep = serde_json::to_string(&keep)
+            .map_err(|e| StoreError::Invalid(format!("periods: {e}")))?;
+        for table in ["statements", "earnings_lines"] {
+            self.tx.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE period NOT IN (SELECT value FROM json_each(?1))"
+                ),
+                [&keep],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the compensation plan in force (its TOML and that text's SHA-256).
+    pub fn set_comp_plan(&self, hash: &str, toml: &str) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO comp_plan (id, hash, toml) VALUES (1, ?1, ?2)")?
+            .execute(params![hash, toml])?;
+        Ok(())
+    }
+
     /// Records where the sync stands, in the same transaction as the rows it brought.
     pub fn set_sync_state(&self, state: &crate::SyncState) -> Result<(), StoreError> {
         self.tx

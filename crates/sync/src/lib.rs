@@ -12,6 +12,7 @@ pub mod error;
 pub mod push;
 pub mod runner;
 pub mod schedule;
+pub mod statements;
 pub mod tls;
 
 pub use client::ServerClient;

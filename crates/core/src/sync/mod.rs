@@ -5,6 +5,7 @@
 #[cfg(feature = "codec")]
 pub mod codec;
 pub mod push;
+pub mod statements;
 
 use serde::{Deserialize, Serialize};
 

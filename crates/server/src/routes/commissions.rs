@@ -19,7 +19,7 @@ use crate::commissions::{self, CommissionError, CommissionPlan};
 use crate::storage::{CommissionPeriodRecord, CommissionRunRecord, PeriodResultRecord};
 
 /// The plan runs pay with, loaded once (the server validates it at start-up too).
-fn plan() -> Result<&'static CommissionPlan, ApiError> {
+pub(crate) fn current_plan() -> Result<&'static CommissionPlan, ApiError> {
     static PLAN: OnceLock<Result<CommissionPlan, String>> = OnceLock::new();
     PLAN.get_or_init(|| CommissionPlan::load(None).map_err(|e| e.to_string()))
         .as_ref()
@@ -150,7 +150,7 @@ pub async fn run(
     Path(period): Path<String>,
 ) -> Result<Json<RunDone>, ApiError> {
     let period = period_of(&period)?;
-    let plan = plan()?;
+    let plan = current_plan()?;
     let clock = state.clock.clone();
     let summary = commissions::run(
         state.storage.as_ref(),
@@ -274,6 +274,51 @@ pub async fn my_earnings(
     let member = grant
         .member
         .ok_or_else(|| ApiError::not_found("Your account is not a member: it earns nothing"))?;
+    statement_of(&state, member, period).await.map(Json)
+}
+
+/// Any member's lines and rank explanation for a period, for the company's support staff
+/// answering "why am I paid this?" (admins only; each read is audited, since a statement
+/// is personal financial data).
+#[utoipa::path(get, path = "/v1/admin/commissions/{period}/members/{id}", tag = "admin", security(("bearer" = [])),
+    params(
+        ("period" = String, Path, description = "YYYY-MM"),
+        ("id" = i64, Path, description = "The member"),
+    ),
+    responses(
+        (status = 200, description = "The member's lines and rank", body = MyEarnings),
+        (status = 401, description = "No live access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not a period, or no such member", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn member_statement(
+    State(state): State<AppState>,
+    AdminReader(grant): AdminReader,
+    Path((period, id)): Path<(String, i64)>,
+) -> Result<Json<MyEarnings>, ApiError> {
+    let period = period_of(&period)?;
+    let member = canopy_core::MemberId::new(id);
+    if state.storage.find_member(member).await?.is_none() {
+        return Err(ApiError::not_found("There is no such member"));
+    }
+    let statement = statement_of(&state, member, period).await?;
+    super::factor::audit(
+        &state,
+        Some(grant.account),
+        "commissions.statement_read",
+        Some(format!("member:{id}")),
+        serde_json::json!({ "period": period.to_string() }),
+    )
+    .await?;
+    Ok(Json(statement))
+}
+
+/// `member`'s statement for `period`: each line described, and their rank explained.
+async fn statement_of(
+    state: &AppState,
+    member: canopy_core::MemberId,
+    period: Period,
+) -> Result<MyEarnings, ApiError> {
     let found = state.storage.commission_period(period).await?;
     let lines = state.storage.earnings_of(member, period).await?;
     let total_minor = lines.iter().map(|l| l.line.amount.minor()).sum();
@@ -294,10 +339,10 @@ pub async fn my_earnings(
         })
         .collect();
     let rank = match &found {
-        Some(p) => explanation(&state, p, member).await?,
+        Some(p) => explanation(state, p, member).await?,
         None => None,
     };
-    Ok(Json(MyEarnings {
+    Ok(MyEarnings {
         period: period.to_string(),
         state: match &found {
             Some(p) if p.closed => "closed",
@@ -307,7 +352,7 @@ pub async fn my_earnings(
         lines,
         total_minor,
         rank,
-    }))
+    })
 }
 
 /// Explains the member's rank with the plan the period was paid with, from their stored

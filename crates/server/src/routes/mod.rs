@@ -15,6 +15,7 @@ pub mod pending;
 pub mod problem;
 pub mod session;
 pub mod sign_in;
+pub mod statements;
 pub mod sync;
 
 use axum::Router;
@@ -49,6 +50,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/sync/bootstrap", post(sync::bootstrap))
         .route("/v1/sync/changes", post(sync::changes))
         .route("/v1/sync/push", post(sync::push))
+        .route("/v1/sync/statements", post(statements::statements))
+        .route("/v1/sync/statements/{period}/lines", get(statements::lines))
         .route("/v1/admin/members/{id}/move", post(admin::move_member))
         .route("/v1/members/{id}", get(members::member))
         .route("/v1/members/{id}/enrollees", get(members::enrollees))
@@ -82,6 +85,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route(
             "/v1/admin/commissions/{period}/close",
             post(commissions::close),
+        )
+        .route(
+            "/v1/admin/commissions/{period}/members/{id}",
+            get(commissions::member_statement),
         )
         .route("/v1/me/earnings/{period}", get(commissions::my_earnings))
         .with_state(state)

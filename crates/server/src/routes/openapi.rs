@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, sync};
+use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, statements, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,6 +36,8 @@ use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, s
         sync::bootstrap,
         sync::changes,
         sync::push,
+        statements::statements,
+        statements::lines,
         admin::move_member,
         admin::list_accounts,
         admin::account_devices,
@@ -51,6 +53,7 @@ use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, s
         commissions::close,
         commissions::period,
         commissions::my_earnings,
+        commissions::member_statement,
     ),
     modifiers(&BearerAuth),
     tags(

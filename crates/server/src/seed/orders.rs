@@ -33,6 +33,9 @@ const CATALOGUE: [(&str, i64, i64); 10] = [
     ("STARTER-KIT", 9_900, 8_000),
 ];
 
+/// A leader's monthly order reaches at least this volume (hundredths): 100 PV.
+const AUTOSHIP_PV: i64 = 10_000;
+
 /// The demo catalogue's names, in [`CATALOGUE`]'s order.
 const NAMES: [&str; 10] = [
     "Daily Vitamins (100)",
@@ -100,6 +103,9 @@ pub(crate) fn orders_of(
     if per_mille == 0 {
         return Ok(Vec::new());
     }
+    // Leaders (active members with a team of their own) keep a monthly autoship of at
+    // least AUTOSHIP_PV, as a compensation plan asks of anyone who earns on a team.
+    let leader = status == MemberStatus::Active && sk.downline[index] > 0;
     let mut rng = Rng::derive(seed, STREAM_ORDERS, index as u64);
     let locale = locale(sk, index);
     let joined = joined_on(sk, index, reference);
@@ -114,7 +120,9 @@ pub(crate) fn orders_of(
                 start + time::Duration::days(i64::from(start.month().length(start.year())))
             })
             .min(until);
-        if joined >= end || !rng.chance(per_mille) {
+        // Drawn for everyone, so a leader's other draws stay those of any member.
+        let ordered = rng.chance(per_mille);
+        if joined >= end || !(ordered || leader) {
             continue;
         }
         let first_day = joined.max(start);
@@ -152,6 +160,26 @@ pub(crate) fn orders_of(
             lines.push(OrderLine {
                 sku: Sku::parse(sku).map_err(|_| SeedError::Generated("sku"))?,
                 quantity: NonZeroU32::new(quantity).ok_or(SeedError::Generated("quantity"))?,
+                unit_price: Money::new((cents * locale.per_100_cents + 50) / 100, locale.currency),
+                unit_pv: Pv::from_hundredths(pv),
+            });
+        }
+        let mut next = first + line_count * 3;
+        while leader
+            && lines
+                .iter()
+                .map(|l| l.unit_pv.hundredths() * i64::from(l.quantity.get()))
+                .sum::<i64>()
+                < AUTOSHIP_PV
+        {
+            let (sku, cents, pv) = CATALOGUE[next % CATALOGUE.len()];
+            next += 3;
+            if lines.iter().any(|l| l.sku.as_str() == sku) {
+                continue;
+            }
+            lines.push(OrderLine {
+                sku: Sku::parse(sku).map_err(|_| SeedError::Generated("sku"))?,
+                quantity: NonZeroU32::MIN,
                 unit_price: Money::new((cents * locale.per_100_cents + 50) / 100, locale.currency),
                 unit_pv: Pv::from_hundredths(pv),
             });

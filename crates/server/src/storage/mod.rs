@@ -314,6 +314,8 @@ pub trait Storage: Send + Sync + 'static {
     /// The change log after position `after`, oldest first, at most `limit`: each entry's
     /// position and the member it is about (`None`: the catalogue changed).
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, Option<MemberId>)>>;
+    /// The change log's latest position (0 when empty).
+    async fn latest_change(&self) -> Result<i64>;
     /// Adds or replaces catalogue products and logs the change for the sync.
     async fn put_products(&self, products: Vec<Product>, now: OffsetDateTime) -> Result<()>;
     /// The whole catalogue, withdrawn products included, by SKU.
@@ -431,6 +433,16 @@ pub trait Storage: Send + Sync + 'static {
     async fn commission_period(&self, period: Period) -> Result<Option<CommissionPeriodRecord>>;
     /// A member's lines in a period, in line-id order.
     async fn earnings_of(&self, member: MemberId, period: Period) -> Result<Vec<StoredLine>>;
+    /// At most `limit` of a member's lines in a period after line `after`, in line-id order.
+    async fn earnings_page(
+        &self,
+        member: MemberId,
+        period: Period,
+        after: Option<canopy_core::EarningsLineId>,
+        limit: u32,
+    ) -> Result<Vec<StoredLine>>;
+    /// A member's statement in every period the company has run, oldest first.
+    async fn statements_of(&self, member: MemberId) -> Result<Vec<StatementRecord>>;
     /// A member's period result and those of their direct enrollees (their legs).
     async fn period_result_with_legs(
         &self,
@@ -599,6 +611,18 @@ pub struct CommissionInput {
 pub struct StoredLine {
     pub line: canopy_core::EarningsLine,
     pub reverses: Option<canopy_core::EarningsLineId>,
+}
+
+/// A member's statement for one run period: its totals and what identifies its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRecord {
+    pub period: Period,
+    pub closed: bool,
+    /// The period's latest run (a statement changes only with a run or the closing).
+    pub last_run: i64,
+    pub currency: String,
+    pub total_minor: i64,
+    pub lines: u64,
 }
 
 /// A compensation plan as a run used it: the TOML text and its SHA-256 (hex).

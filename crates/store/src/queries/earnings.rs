@@ -81,6 +81,31 @@ fn status(text: &str) -> StatementStatus {
 }
 
 impl Store {
+    /// Each cached statement's period and the server's digest of it (`None` for a
+    /// statement not taken through the statements sync, or whose last page never came).
+    pub fn statement_digests(&self) -> Result<Vec<(Period, Option<String>)>, StoreError> {
+        self.database().read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT period, digest FROM statements")?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push((period_of(r.get(0)?)?, r.get(1)?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// The compensation plan the server last sent, as `(hash, toml)`.
+    pub fn comp_plan(&self) -> Result<Option<(String, String)>, StoreError> {
+        self.database().read(|conn| {
+            Ok(conn
+                .query_row("SELECT hash, toml FROM comp_plan WHERE id = 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?)
+        })
+    }
+
     /// Total earnings per period, newest first, from the statements the server sent.
     pub fn earnings_by_period(&self) -> Result<Vec<PeriodEarnings>, StoreError> {
         self.database().read(|conn| {

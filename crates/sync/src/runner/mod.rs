@@ -428,8 +428,36 @@ enum Woke {
 }
 
 /// One pass: the outbox first (the user's writes matter most), then the bootstrap under
-/// way or needed, else the changes since the cursor.
+/// way or needed, else the changes since the cursor; then the statements and the plan,
+/// which commission runs change outside the member change log.
 async fn pass(
+    client: &ServerClient,
+    store: &Store,
+    token: &str,
+    stop: &watch::Receiver<bool>,
+    events: &broadcast::Sender<SyncEvent>,
+    status: &watch::Sender<SyncStatus>,
+    verify: bool,
+) -> Result<Passed, SyncError> {
+    let mut passed = members_pass(client, store, token, stop, events, status, verify).await?;
+    if store.bootstrap_progress()?.is_some() {
+        // Stopped between bootstrap pages: the statements wait for the next pass.
+        return Ok(passed);
+    }
+    match client.pull_statements(store, token).await {
+        Ok(pulled) => {
+            passed.changes += pulled.lines + u64::from(pulled.statements) + u64::from(pulled.plan);
+        }
+        // Runs kept landing while a statement was read: its old copy stays until the
+        // next pass, and the members' sync that just worked is not undone for it.
+        Err(SyncError::Restart(why)) => tracing::warn!(%why, "statements left for the next pass"),
+        Err(e) => return Err(e),
+    }
+    Ok(passed)
+}
+
+/// The outbox, then the bootstrap or the changes since the cursor.
+async fn members_pass(
     client: &ServerClient,
     store: &Store,
     token: &str,

@@ -16,7 +16,7 @@ use super::audit;
 use super::convert::{ORDER_STATUSES, member_status, order_status, order_status_key, unix};
 use crate::storage::{
     CommissionInput, CommissionPeriodRecord, CommissionRunRecord, NewAuditEvent, NewCommissionRun,
-    PeriodResultRecord, PlanRecord, Result, StorageError, StoredLine,
+    PeriodResultRecord, PlanRecord, Result, StatementRecord, StorageError, StoredLine,
 };
 
 /// A period's lines are ids `[base, base + PERIOD_ID_SPAN)`.
@@ -188,19 +188,24 @@ fn bounds(period: Period) -> Result<(i64, i64)> {
 
 /// Every line issued before `period` for orders now returned or refunded that have a line
 /// in a closed period: the originals and any corrections already made. Driven by the
-/// orders placed before the period (the covering time index), so the lines table is only
-/// visited through `earnings_lines_by_order`.
+/// orders placed before the period (the covering time index); each order's lines are
+/// sought through `earnings_lines_by_period_order`, once per period the company has run.
+/// `CROSS JOIN` fixes that loop order: with the periods outside, the planner would scan
+/// a period's every line and look its order up in an index that can't find it by id.
 fn refunded_after_close(conn: &Connection, period: Period) -> Result<Vec<EarningsLine>> {
     let (start, _) = bounds(period)?;
     let mut stmt = conn.prepare_cached(
         "SELECT l.id, l.period, l.member_id, l.amount_minor, l.currency, l.kind, l.order_id, \
                 l.source_member_id, l.level, l.rule, l.rate_bps \
          FROM orders o INDEXED BY orders_by_placed_at \
-         JOIN earnings_lines l ON l.order_id = o.id \
-         WHERE o.placed_at < ?2 AND o.status IN ('returned', 'refunded') AND l.period < ?1 \
-           AND EXISTS (SELECT 1 FROM earnings_lines e \
-                       JOIN commission_periods p ON p.period = e.period AND p.state = 'closed' \
-                       WHERE e.order_id = o.id) \
+         CROSS JOIN commission_periods lp \
+         CROSS JOIN earnings_lines l INDEXED BY earnings_lines_by_period_order \
+         WHERE o.placed_at < ?2 AND o.status IN ('returned', 'refunded') \
+           AND lp.period < ?1 AND l.period = lp.period AND l.order_id = o.id \
+           AND EXISTS (SELECT 1 FROM commission_periods p \
+                       CROSS JOIN earnings_lines e INDEXED BY earnings_lines_by_period_order \
+                       WHERE p.state = 'closed' AND e.period = p.period \
+                         AND e.order_id = o.id) \
          ORDER BY l.id",
     )?;
     let rows = stmt.query_map(params![period.to_string(), start], line_at)?;
@@ -236,10 +241,23 @@ fn line_at(row: &Row<'_>) -> rusqlite::Result<LineRow> {
     Ok(build())
 }
 
+/// The writer's page cache while a run replaces a period (KiB, SQLite's negative
+/// `cache_size`): the period's range of each earnings index, about 30 MB for a million
+/// lines, stays in memory while the lines go in. Set back to the default after.
+const RUN_CACHE_KIB: i64 = 128 * 1024;
+
 pub(super) fn record_run(
     tx: &Connection,
     run: &NewCommissionRun,
 ) -> Result<Option<CommissionRunRecord>> {
+    let before: i64 = tx.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    tx.pragma_update(None, "cache_size", -RUN_CACHE_KIB)?;
+    let recorded = replace_period(tx, run);
+    tx.pragma_update(None, "cache_size", before)?;
+    recorded
+}
+
+fn replace_period(tx: &Connection, run: &NewCommissionRun) -> Result<Option<CommissionRunRecord>> {
     let period = run.period.to_string();
     let state: Option<String> = tx
         .prepare_cached("SELECT state FROM commission_periods WHERE period = ?1")?
@@ -507,6 +525,58 @@ pub(super) fn earnings_of(
          FROM earnings_lines WHERE member_id = ?1 AND period = ?2 ORDER BY id",
     )?;
     let rows = stmt.query_map(params![member.get(), period.to_string()], line_at)?;
+    rows.map(|r| r?).collect()
+}
+
+pub(super) fn earnings_page(
+    conn: &Connection,
+    member: MemberId,
+    period: Period,
+    after: Option<EarningsLineId>,
+    limit: u32,
+) -> Result<Vec<StoredLine>> {
+    // The index (member_id, period) carries the id: one seek, then `limit` entries.
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, period, member_id, amount_minor, currency, kind, order_id, \
+                source_member_id, level, rule, rate_bps, reverses_line_id \
+         FROM earnings_lines WHERE member_id = ?1 AND period = ?2 AND id > ?3 \
+         ORDER BY id LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            member.get(),
+            period.to_string(),
+            after.map_or(i64::MIN, EarningsLineId::get),
+            limit
+        ],
+        line_at,
+    )?;
+    rows.map(|r| r?).collect()
+}
+
+pub(super) fn statements_of(conn: &Connection, member: MemberId) -> Result<Vec<StatementRecord>> {
+    // A handful of periods, each summed over one range of (member_id, period).
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.period, p.state, p.last_run_id, r.currency, \
+                (SELECT coalesce(sum(e.amount_minor), 0) FROM earnings_lines e \
+                  WHERE e.member_id = ?1 AND e.period = p.period), \
+                (SELECT count(*) FROM earnings_lines e \
+                  WHERE e.member_id = ?1 AND e.period = p.period) \
+         FROM commission_periods p JOIN commission_runs r ON r.id = p.last_run_id \
+         ORDER BY p.period",
+    )?;
+    let rows = stmt.query_map([member.get()], |row| {
+        Ok((|| -> Result<StatementRecord> {
+            Ok(StatementRecord {
+                period: period_of(text(row, 0)?)?,
+                closed: text(row, 1)? == "closed",
+                last_run: row.get(2)?,
+                currency: row.get(3)?,
+                total_minor: row.get(4)?,
+                lines: row.get::<_, i64>(5)?.unsigned_abs(),
+            })
+        })())
+    })?;
     rows.map(|r| r?).collect()
 }
 

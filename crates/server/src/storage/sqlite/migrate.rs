@@ -72,6 +72,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "commissions",
         sql: include_str!("migrations/0011_commissions.sql"),
     },
+    Migration {
+        version: 12,
+        name: "earnings_by_period",
+        sql: include_str!("migrations/0012_earnings_by_period.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

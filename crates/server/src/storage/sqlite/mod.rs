@@ -591,6 +591,22 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn earnings_page(
+        &self,
+        member: MemberId,
+        period: Period,
+        after: Option<canopy_core::EarningsLineId>,
+        limit: u32,
+    ) -> Result<Vec<super::StoredLine>> {
+        self.read(move |tx| commissions::earnings_page(tx, member, period, after, limit))
+            .await
+    }
+
+    async fn statements_of(&self, member: MemberId) -> Result<Vec<super::StatementRecord>> {
+        self.read(move |tx| commissions::statements_of(tx, member))
+            .await
+    }
+
     async fn period_result_with_legs(
         &self,
         member: MemberId,
@@ -651,6 +667,10 @@ impl Storage for SqliteStorage {
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, Option<MemberId>)>> {
         self.read(move |tx| sync::changes_since(tx, after, limit))
             .await
+    }
+
+    async fn latest_change(&self) -> Result<i64> {
+        self.read(|tx| sync::latest_change(tx)).await
     }
 
     async fn put_products(&self, list: Vec<Product>, now: OffsetDateTime) -> Result<()> {

@@ -138,6 +138,14 @@ pub(super) fn move_member(
     Ok(logged as u64)
 }
 
+pub(super) fn latest_change(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT coalesce(max(seq), 0) FROM member_changes",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 pub(super) fn changes_since(
     conn: &Connection,
     after: i64,
