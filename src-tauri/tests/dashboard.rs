@@ -171,3 +171,97 @@ async fn the_dashboard_shows_what_the_servers_data_says() {
         "A new device signed in to your account"
     );
 }
+
+/// With the plan on the device, the rank card is the plan's check of the next rank: the
+/// same figures the server's run of this period found, from the cached team alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn rank_progress_matches_the_servers_run() {
+    use canopy_core::comp::{Leg, MemberFacts, check_rank};
+    use canopy_server::commissions::{self, CommissionPlan};
+
+    let c = company().await;
+    let (running, p) = serve(&c).await;
+    let (store, token) = cached(&c, &p, Role::Manager, "manager.db").await;
+    let today = OffsetDateTime::now_utc().date();
+    let period = Period::containing(today).unwrap();
+
+    // Before the plan reaches the device: the ladder, no requirements.
+    let before = view(&store, today, &SyncStatus::default()).unwrap();
+    assert!(
+        before.rank.requirements.is_empty(),
+        "no plan, no requirements"
+    );
+    assert!(before.rank.qualifies_for.is_none());
+
+    let plan = CommissionPlan::bundled().unwrap();
+    commissions::run(&*c.storage, &plan, period, None, OffsetDateTime::now_utc)
+        .await
+        .unwrap();
+    canopy_sync::ServerClient::new(&p)
+        .unwrap()
+        .pull_statements(&store, &token)
+        .await
+        .unwrap();
+    running.shutdown().await.unwrap();
+    let got = view(&store, today, &SyncStatus::default()).unwrap();
+
+    // The server's run: the manager's result and their legs', checked against the rank
+    // above the one they reached, by the plan's own code.
+    let me = member_of(&c, Role::Manager).await;
+    let (own, legs) = c
+        .storage
+        .period_result_with_legs(me, period)
+        .await
+        .unwrap()
+        .unwrap();
+    let legs: Vec<Leg> = legs
+        .iter()
+        .map(|l| Leg {
+            member: l.member,
+            gv: l.gv,
+            best_rank: l.best_rank_in_group,
+        })
+        .collect();
+    let facts = MemberFacts {
+        pv: own.pv,
+        gv: own.gv,
+        active: own.active,
+        legs: &legs,
+    };
+    assert_eq!(
+        got.rank.qualifies_for.as_ref().map(|r| r.level),
+        Some(own.rank.get()),
+        "the device projects the rank the server's run found"
+    );
+    let next = plan
+        .plan()
+        .ranks()
+        .iter()
+        .find(|r| r.rank.level > own.rank)
+        .expect("the demo manager is below the top rank");
+    let expected = check_rank(plan.plan(), next, &facts);
+    assert_eq!(
+        got.rank.next.as_ref().map(|r| (r.level, r.name.clone())),
+        Some((next.rank.level.get(), next.rank.name.clone()))
+    );
+    let shown: Vec<(i64, i64, bool, String)> = got
+        .rank
+        .requirements
+        .iter()
+        .map(|r| (r.value, r.target, r.met, r.missing.clone()))
+        .collect();
+    let wanted: Vec<(i64, i64, bool, String)> = expected
+        .requirements
+        .iter()
+        .map(|r| {
+            (
+                r.current.min(r.required),
+                r.required,
+                r.met,
+                r.summary.clone(),
+            )
+        })
+        .collect();
+    assert!(!wanted.is_empty());
+    assert_eq!(shown, wanted);
+}

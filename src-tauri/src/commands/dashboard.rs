@@ -2,12 +2,17 @@
 //! periods' earnings, new enrollees, alerts and where the sync stands, all from the open
 //! cache and the running sync's status. The store does the reading; this module shapes it.
 
+use canopy_core::comp::{
+    Leg, MemberFacts, PeriodOrder, Plan, RankCheck, RequirementCheck, RequirementKind, Tree,
+    TreeMember, progress_in_run, progress_to_next, project_open_period, qualify,
+};
 use canopy_core::ipc::{
     CommandError, DashboardAlertView, DashboardMember, DashboardView, EarningsBarView,
-    NewEnrolleeView, NewEnrolleesView, RankProgressView, RankStepView, SyncSummaryView,
+    NewEnrolleeView, NewEnrolleesView, RankProgressView, RankStepView, RequirementView,
+    SyncSummaryView,
 };
-use canopy_core::{MemberId, Period};
-use canopy_store::{StatementStatus, Store};
+use canopy_core::{Gv, MemberId, Money, OrderId, OrderStatus, Period, Pv, RankLevel};
+use canopy_store::{MemberRow, StatementStatus, Store, TeamMember};
 use canopy_sync::runner::SyncStatus;
 use tauri::State;
 use time::format_description::well_known::Rfc3339;
@@ -21,6 +26,9 @@ pub const CHART_PERIODS: usize = 12;
 pub const RECENT_ENROLLEES: u32 = 5;
 /// How many alerts the dashboard lists.
 pub const ALERTS: usize = 5;
+/// Teams up to this size get this period's ranks projected by the plan's run on the
+/// device; larger ones count their legs' ranks on file (see [`on_file`]).
+pub const PROJECTED_TEAM: u64 = 100_000;
 
 /// The dashboard.
 #[tauri::command]
@@ -68,7 +76,7 @@ pub fn view(
         previous_pv: before.pv,
         previous_gv: before.gv,
         team_size: now.team_size,
-        rank: rank_progress(store, row.rank, row.rank_name)?,
+        rank: rank_progress(store, &row, period)?,
         earnings: earnings(store, period)?,
         new_enrollees: new_enrollees(store, me, row.depth, period)?,
         alerts: store
@@ -87,30 +95,182 @@ pub fn view(
     })
 }
 
-/// The user's rank and the next one up the ladder the cache knows. No requirements: the
-/// compensation plan that sets them isn't there yet, and none are made up here.
+/// The user's rank on file, the rank this period's figures so far qualify for, and the
+/// rank above that with each of its requirements checked by the plan's own code (the
+/// server's runs use the same). Without a plan on the device (before the first statements
+/// sync) the ladder the cache knows gives the next rank, and no requirement is made up.
 fn rank_progress(
     store: &Store,
-    rank: canopy_core::RankLevel,
-    name: String,
+    row: &MemberRow,
+    period: Period,
 ) -> Result<RankProgressView, CommandError> {
-    let next = store
-        .rank_ladder()
+    let current = RankStepView {
+        level: row.rank.get(),
+        name: row.rank_name.clone(),
+    };
+    let plan = match store.comp_plan().map_err(internal)? {
+        Some((_, toml)) => match Plan::from_toml(&toml) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                tracing::warn!(error = %e, "the cached compensation plan is not readable");
+                None
+            }
+        },
+        None => None,
+    };
+    let Some(plan) = plan else {
+        let next = store
+            .rank_ladder()
+            .map_err(internal)?
+            .into_iter()
+            .find(|(level, _)| *level > row.rank)
+            .map(|(level, name)| RankStepView {
+                level: level.get(),
+                name,
+            });
+        return Ok(RankProgressView {
+            current,
+            next,
+            qualifies_for: None,
+            requirements: Vec::new(),
+        });
+    };
+    let step = |level: RankLevel| RankStepView {
+        level: level.get(),
+        name: plan
+            .rank(level)
+            .map_or_else(|| format!("Rank {}", level.get()), |r| r.rank.name.clone()),
+    };
+    let (qualifies, check) = match store
+        .team_for_projection(row.id, period, PROJECTED_TEAM)
+        .map_err(internal)?
+    {
+        Some(team) => project(&plan, row.id, period, &team)?,
+        None => on_file(&plan, store, row, period)?,
+    };
+    Ok(RankProgressView {
+        current,
+        next: check.as_ref().map(|c| step(c.rank.level)),
+        qualifies_for: Some(step(qualifies)),
+        requirements: check
+            .map(|c| {
+                c.requirements
+                    .iter()
+                    .map(|r| requirement(r, |level| step(level).name))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+/// The period's ranks exactly as the server's run will find them from the orders so far:
+/// the plan's own run over the cached team, each member's PV as one order (amounts play no
+/// part in ranks). Returns the user's rank and the check of the rank above it.
+fn project(
+    plan: &Plan,
+    me: MemberId,
+    period: Period,
+    team: &[TeamMember],
+) -> Result<(RankLevel, Option<RankCheck>), CommandError> {
+    let invalid = |e: String| CommandError::Internal(format!("projecting this period's rank: {e}"));
+    let members = team
+        .iter()
+        .map(|m| {
+            Ok(TreeMember {
+                id: m.id,
+                sponsor: m.sponsor,
+                status: m.status,
+                joined: Period::containing(m.joined_on).map_err(|e| invalid(e.to_string()))?,
+                highest_rank: m.rank,
+            })
+        })
+        .collect::<Result<Vec<_>, CommandError>>()?;
+    let orders: Vec<PeriodOrder> = team
+        .iter()
+        .filter(|m| m.pv != 0)
+        .map(|m| PeriodOrder {
+            id: OrderId::new(m.id.get()),
+            buyer: m.id,
+            pv: Pv::from_hundredths(m.pv),
+            amount: Money::new(0, plan.currency()),
+            status: OrderStatus::Paid,
+        })
+        .collect();
+    let tree = Tree::new(members).map_err(|e| invalid(e.to_string()))?;
+    let run =
+        project_open_period(plan, &tree, period, &orders).map_err(|e| invalid(e.to_string()))?;
+    let rank = run
+        .member(me)
+        .map(|r| r.rank)
+        .ok_or_else(|| invalid("the user is not in their own team".into()))?;
+    Ok((rank, progress_in_run(plan, &tree, &run, me)))
+}
+
+/// For a team too large to project on the device: the user's own volumes, with each leg's
+/// best rank taken from the ranks on file (which the company's last run set).
+fn on_file(
+    plan: &Plan,
+    store: &Store,
+    row: &MemberRow,
+    period: Period,
+) -> Result<(RankLevel, Option<RankCheck>), CommandError> {
+    let legs: Vec<Leg> = store
+        .leg_standings(row.id, period)
         .map_err(internal)?
         .into_iter()
-        .find(|(level, _)| *level > rank)
-        .map(|(level, name)| RankStepView {
-            level: level.get(),
-            name,
-        });
-    Ok(RankProgressView {
-        current: RankStepView {
-            level: rank.get(),
-            name,
-        },
-        next,
-        requirements: Vec::new(),
-    })
+        .map(|l| Leg {
+            member: l.member,
+            gv: Gv::from_hundredths(l.gv),
+            best_rank: l.best_rank,
+        })
+        .collect();
+    let pv = Pv::from_hundredths(row.pv);
+    let facts = MemberFacts {
+        pv,
+        gv: Gv::from_hundredths(row.gv),
+        active: row.status.can_earn() && pv >= plan.activity_min_pv(),
+        legs: &legs,
+    };
+    let (rank, _) = qualify(plan, &facts);
+    Ok((rank, progress_to_next(plan, rank, &facts)))
+}
+
+/// One requirement for people: its label, the bar's figures and the fraction.
+fn requirement(
+    r: &RequirementCheck,
+    rank_name: impl Fn(canopy_core::RankLevel) -> String,
+) -> RequirementView {
+    let volume = |h: i64| Pv::from_hundredths(h).to_string();
+    let group = |h: i64| Gv::from_hundredths(h).to_string();
+    let (label, text) = match r.requirement {
+        RequirementKind::Active => (
+            "Active this period".to_owned(),
+            if r.met { "Active" } else { "Not active yet" }.to_owned(),
+        ),
+        RequirementKind::PersonalVolume => (
+            "Personal volume".to_owned(),
+            format!("{} of {}", volume(r.current), volume(r.required)),
+        ),
+        RequirementKind::GroupVolume { leg_cap } => (
+            match leg_cap {
+                Some(cap) => format!("Group volume (at most {cap} from one leg)"),
+                None => "Group volume".to_owned(),
+            },
+            format!("{} of {}", group(r.current), group(r.required)),
+        ),
+        RequirementKind::QualifiedLegs { min_rank } => (
+            format!("Legs with a {} or higher", rank_name(min_rank)),
+            format!("{} of {}", r.current, r.required),
+        ),
+    };
+    RequirementView {
+        label,
+        value: r.current.min(r.required),
+        target: r.required,
+        text,
+        met: r.met,
+        missing: r.summary.clone(),
+    }
 }
 
 /// The twelve periods ending with `period`, each with its statement's total if the cache

@@ -193,15 +193,24 @@ fn rank_card(rank: RankProgressView) -> impl IntoView {
         }
         .into_any(),
         None => view! {
-            <p class="dash-rank-line">"No higher rank is known on this device."</p>
+            <p class="dash-rank-line">"You hold the top rank of the ladder."</p>
         }
         .into_any(),
     };
+    let qualifies = rank.qualifies_for.map(|q| {
+        view! {
+            <p class="dash-rank-line">
+                "This period's figures so far qualify you as "
+                <strong data-testid="dashboard-qualifies-for">{q.name}</strong>
+                "."
+            </p>
+        }
+    });
     let requirements = if rank.requirements.is_empty() {
         view! {
             <p class="dash-note">
-                "What each rank requires comes with your company's compensation plan; \
-                 your progress towards it will show here."
+                "What each rank requires comes with your company's compensation plan at the \
+                 next sync; your progress towards it will show here."
             </p>
         }
         .into_any()
@@ -210,13 +219,23 @@ fn rank_card(rank: RankProgressView) -> impl IntoView {
             .into_iter()
             .map(|r| {
                 let value = Signal::derive(move || Some(r.value as f64));
+                let missing = (!r.met).then(|| {
+                    view! { <p class="dash-requirement-missing">{r.missing.clone()}</p> }
+                });
                 view! {
-                    <ProgressBar
-                        label=r.label
-                        value=value
-                        max=r.target.max(1) as f64
-                        value_text=Signal::derive(move || r.text.clone())
-                    />
+                    <div
+                        class="dash-requirement"
+                        class:met=r.met
+                        data-testid="dashboard-requirement"
+                    >
+                        <ProgressBar
+                            label=r.label
+                            value=value
+                            max=r.target.max(1) as f64
+                            value_text=Signal::derive(move || r.text.clone())
+                        />
+                        {missing}
+                    </div>
                 }
             })
             .collect_view()
@@ -228,6 +247,7 @@ fn rank_card(rank: RankProgressView) -> impl IntoView {
                 <Badge tone=Tone::Success>{rank.current.name}</Badge>
             </p>
             {next}
+            {qualifies}
             <div class="stack">{requirements}</div>
         </Card>
     }

@@ -44,14 +44,17 @@ pub struct RankStepView {
     pub name: String,
 }
 
-/// The current rank and the next one up. The requirements between them come with the
-/// compensation plan; until then there are none to show.
+/// The current rank and the next one up, with what the next one still needs this period,
+/// checked on the device by the compensation plan's own code (`canopy_core::comp`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RankProgressView {
     pub current: RankStepView,
     /// `None` when no higher rank is known on this device.
     pub next: Option<RankStepView>,
-    /// Each requirement of `next`, with how far along the user is.
+    /// The rank this period's figures so far qualify for (`None` without the plan).
+    #[serde(default)]
+    pub qualifies_for: Option<RankStepView>,
+    /// Each requirement of `next`, with how far along the user is (empty without the plan).
     pub requirements: Vec<RequirementView>,
 }
 
@@ -63,6 +66,11 @@ pub struct RequirementView {
     pub target: i64,
     /// The fraction for people ("1,240.00 of 2,000.00 PV").
     pub text: String,
+    #[serde(default)]
+    pub met: bool,
+    /// What is still needed, for people ("340.00 PV more", "1 more leg at Silver").
+    #[serde(default)]
+    pub missing: String,
 }
 
 /// One period of the earnings chart.

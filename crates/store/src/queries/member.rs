@@ -44,6 +44,30 @@ pub struct Leg {
     pub gv: i64,
 }
 
+/// A direct enrollee's leg as rank qualification sees it: its group volume and the best
+/// rank anyone in it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegStanding {
+    pub member: MemberId,
+    /// The enrollee's PV plus everyone's below, in hundredths.
+    pub gv: i64,
+    pub best_rank: RankLevel,
+}
+
+/// A member of a team as the compensation plan's qualification reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamMember {
+    pub id: MemberId,
+    /// `None` for the team's head.
+    pub sponsor: Option<MemberId>,
+    pub status: canopy_core::MemberStatus,
+    pub joined_on: time::Date,
+    /// The rank on file.
+    pub rank: RankLevel,
+    /// Personal volume in the period asked for, in hundredths.
+    pub pv: i64,
+}
+
 /// Everything about a member's downline, at any size, from a handful of index reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubtreeSummary {
@@ -211,6 +235,84 @@ impl Store {
                 by_level: stats.levels,
                 legs,
             })
+        })
+    }
+
+    /// Each of `id`'s direct enrollees' legs in `period`: GV and best rank (from the
+    /// subtree aggregates, so a leg of any size costs two index reads).
+    pub fn leg_standings(
+        &self,
+        id: MemberId,
+        period: Period,
+    ) -> Result<Vec<LegStanding>, StoreError> {
+        self.database().read(|conn| {
+            self.children_on(conn, id, period)?
+                .into_iter()
+                .map(|child| {
+                    let below = tree::read_stats(conn, child.id.get())?
+                        .and_then(|stats| stats.ranks.iter().rposition(|&n| n > 0))
+                        .map(|level| RankLevel::new(u16::try_from(level).unwrap_or(u16::MAX)));
+                    Ok(LegStanding {
+                        member: child.id,
+                        gv: child.gv,
+                        best_rank: below.map_or(child.rank, |b| b.max(child.rank)),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// `id` and everyone below, with their volumes in `period`, when the team has at most
+    /// `max` members below `id` (`None` when it has more): what a projection of the
+    /// period's ranks reads. One range of the pre-order index.
+    pub fn team_for_projection(
+        &self,
+        id: MemberId,
+        period: Period,
+        max: u64,
+    ) -> Result<Option<Vec<TeamMember>>, StoreError> {
+        self.database().read(|conn| {
+            let (pre, last, size): (i64, i64, i64) = conn
+                .query_row(
+                    "SELECT pre, last, team_size FROM members WHERE id = ?1",
+                    [id.get()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound("member"))?;
+            if u64::try_from(size).unwrap_or(u64::MAX) > max {
+                return Ok(None);
+            }
+            let mut stmt = conn.prepare_cached(
+                "SELECT m.id, m.sponsor_id, m.status, m.joined_on, m.rank_level, coalesce(v.pv, 0)
+                 FROM members m
+                 LEFT JOIN volumes v ON v.period = :period AND v.member_id = m.id
+                 WHERE m.pre >= :pre AND m.pre <= :last",
+            )?;
+            let mut rows = stmt.query(named_params! {
+                ":period": period_param(period),
+                ":pre": pre,
+                ":last": last,
+            })?;
+            let mut team = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+            while let Some(r) = rows.next()? {
+                let member = MemberId::new(r.get(0)?);
+                let joined: String = r.get(3)?;
+                team.push(TeamMember {
+                    id: member,
+                    sponsor: if member == id {
+                        None
+                    } else {
+                        r.get::<_, Option<i64>>(1)?.map(MemberId::new)
+                    },
+                    status: crate::codes::parse("member status", &r.get::<_, String>(2)?)?,
+                    joined_on: canopy_core::parse_date(&joined)
+                        .map_err(|_| StoreError::Invalid(format!("join date {joined:?}")))?,
+                    rank: RankLevel::new(r.get(4)?),
+                    pv: r.get(5)?,
+                });
+            }
+            Ok(Some(team))
         })
     }
 

@@ -17,8 +17,8 @@ pub use dashboard::NewEnrollees;
 pub use downline::{Cursor, DownlineFilter, DownlineQuery, MAX_PAGE, Page, Sort, Tree};
 pub use earnings::{EarningsLineRow, PeriodEarnings, RankHistoryEntry, Statement, StatementStatus};
 pub use member::{
-    ChildCursor, ChildrenPage, Leg, MemberDetail, PersonalFields, RankCount, SubtreeSummary,
-    VolumeEntry,
+    ChildCursor, ChildrenPage, Leg, LegStanding, MemberDetail, PersonalFields, RankCount,
+    SubtreeSummary, TeamMember, VolumeEntry,
 };
 pub use people::{AlertRow, CustomerRow, NoteRow};
 pub use search::{Match, SearchHit};
