@@ -42,6 +42,29 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// WebKitGTK as a one-page app needs it (P11: the web processes' memory). Its default
+/// cache model is a web browser's, which keeps decoded resources and whole pages for the
+/// back button in memory; the app shows one page that never navigates.
+#[cfg(target_os = "linux")]
+fn lighten_webview(app: &tauri::App) {
+    use webkit2gtk::{CacheModel, SettingsExt, WebContextExt, WebViewExt};
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let done = window.with_webview(|webview| {
+        let view = webview.inner();
+        if let Some(context) = view.context() {
+            context.set_cache_model(CacheModel::DocumentViewer);
+        }
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_page_cache(false);
+        }
+    });
+    if let Err(error) = done {
+        tracing::warn!(%error, "could not configure the web view");
+    }
+}
+
 /// Build and run the app until its last window closes.
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
@@ -57,6 +80,8 @@ pub fn run() -> Result<(), tauri::Error> {
                 tracing::error!(%error, "the session could not start");
             }
             tauri::async_runtime::spawn(guard(app.handle().clone()));
+            #[cfg(target_os = "linux")]
+            lighten_webview(app);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

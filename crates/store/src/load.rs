@@ -185,58 +185,76 @@ impl Store {
 
     /// Ends the bootstrap: builds the tree index, the name search and the secondary
     /// indexes, and records `state`, all in one transaction.
+    ///
+    /// The build runs on a connection of its own, opened for it on a thread of its own and
+    /// closed before that thread ends: each index build scans and sorts a whole table, and
+    /// a large page cache keeps the table in memory across the builds (each page decrypted
+    /// once) while sorter threads put the other cores to work. Built on the app's writer,
+    /// that memory stayed in the sync thread's glibc arenas for good once SQLite freed it
+    /// (P11, the 1M cache: the app at 483 MiB); a thread's own arena, emptied when its
+    /// connection closes, is given back instead (541 MiB during the build, 182 MiB once
+    /// its thread ended). The app's writer is held meanwhile, so its writes wait for the
+    /// build as they did when the writer built the indexes itself.
     pub fn bootstrap_finish(&self, state: &SyncState) -> Result<(), StoreError> {
-        // Each index build scans and sorts the whole table: a larger page cache keeps the
-        // table in memory across the builds (each page decrypted once), and sorter threads
-        // put the other cores to work. Both are set back after.
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
-        self.database().writer().execute_batch(&format!(
-            "PRAGMA cache_size = -{}; PRAGMA threads = {cores};",
-            crate::db::BULK_CACHE_KIB
-        ))?;
-        let built = self.database().write(|tx| {
-            tree::rebuild(tx)?;
-            let saved = saved_indexes(tx)?;
-            if let Some(saved) = saved {
-                let indexes: Vec<String> = serde_json::from_str(&saved)
-                    .map_err(|e| StoreError::Invalid(format!("saved index list: {e}")))?;
-                for sql in indexes {
-                    tx.execute_batch(&sql)?;
-                }
-                tx.execute("DELETE FROM meta WHERE key = ?1", [SAVED_INDEXES])?;
-            }
-            // Members in rowid order (NOT INDEXED): the planner would otherwise walk a
-            // covering index in name order and look personal rows up at random — one page
-            // decrypted per member, ten times slower at 1M.
-            tx.execute(
-                "INSERT INTO member_search (rowid, name)
-                 SELECT m.id, m.display_name || coalesce(' ' || p.legal_name, '')
-                 FROM members m NOT INDEXED LEFT JOIN member_personal p ON p.member_id = m.id",
-                [],
-            )?;
-            // One segment: the deltas' small inserts then merge among themselves, not into
-            // the bulk load's large segments (which cost a 1,000-member delta 0.4 s).
-            tx.execute(
-                "INSERT INTO member_search (member_search) VALUES ('optimize')",
-                [],
-            )?;
-            tx.execute("DELETE FROM bootstrap", [])?;
-            crate::write::Writer::new(tx).set_sync_state(state)?;
-            Ok(())
+        let writer = self.database().writer();
+        let path = self.database().path();
+        let key = self.key();
+        let built = std::thread::scope(|scope| {
+            let build = std::thread::Builder::new()
+                .name("canopy-index-build".into())
+                .spawn_scoped(scope, || {
+                    let mut conn = crate::db::open_bulk_connection(path, key)?;
+                    finish_on(&mut conn, state)
+                })
+                .map_err(|e| StoreError::Invalid(format!("cannot start the index build: {e}")))?;
+            build
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
-        self.database().writer().execute_batch(&format!(
-            "PRAGMA cache_size = -{}; PRAGMA threads = 0;",
-            crate::db::WRITER_CACHE_KIB
-        ))?;
+        // The writer's page cache holds the load's pages, stale now: let them go.
+        let released = writer.release_memory();
+        drop(writer);
         built?;
-        // Fresh statistics for the query planner over the new data, from a sample of each
-        // index (a full ANALYZE of a 1M-member cache takes seconds for little gain: the
-        // downline pages choose their plans themselves).
-        self.database()
-            .writer()
-            .execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+        released?;
         Ok(())
     }
+}
+
+/// The end of a bootstrap on the bulk connection `conn` (see [`Store::bootstrap_finish`]).
+fn finish_on(conn: &mut rusqlite::Connection, state: &SyncState) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tree::rebuild(&tx)?;
+    if let Some(saved) = saved_indexes(&tx)? {
+        let indexes: Vec<String> = serde_json::from_str(&saved)
+            .map_err(|e| StoreError::Invalid(format!("saved index list: {e}")))?;
+        for sql in indexes {
+            tx.execute_batch(&sql)?;
+        }
+        tx.execute("DELETE FROM meta WHERE key = ?1", [SAVED_INDEXES])?;
+    }
+    // Members in rowid order (NOT INDEXED): the planner would otherwise walk a covering
+    // index in name order and look personal rows up at random — one page decrypted per
+    // member, ten times slower at 1M.
+    tx.execute(
+        "INSERT INTO member_search (rowid, name)
+         SELECT m.id, m.display_name || coalesce(' ' || p.legal_name, '')
+         FROM members m NOT INDEXED LEFT JOIN member_personal p ON p.member_id = m.id",
+        [],
+    )?;
+    // One segment: the deltas' small inserts then merge among themselves, not into the
+    // bulk load's large segments (which cost a 1,000-member delta 0.4 s).
+    tx.execute(
+        "INSERT INTO member_search (member_search) VALUES ('optimize')",
+        [],
+    )?;
+    tx.execute("DELETE FROM bootstrap", [])?;
+    crate::write::Writer::new(&tx).set_sync_state(state)?;
+    tx.commit()?;
+    // Fresh statistics for the query planner over the new data, from a sample of each
+    // index (a full ANALYZE of a 1M-member cache takes seconds for little gain: the
+    // downline pages choose their plans themselves).
+    conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+    Ok(())
 }
 
 /// The dropped indexes' SQL (JSON), while a load runs.
