@@ -5,7 +5,9 @@
 
 pub mod alerts;
 pub mod app;
+pub mod audit_log;
 pub mod auth;
+pub mod backup;
 pub mod commissions;
 pub mod config;
 pub mod demo;

@@ -61,6 +61,16 @@ enum Command {
         #[command(subcommand)]
         action: CommissionsAction,
     },
+    /// Verify the audit log's hash chain, or export it as JSON lines.
+    Audit {
+        #[command(subcommand)]
+        action: canopy_server::audit_log::AuditCommand,
+    },
+    /// Back up the database (online, encrypted to age keys), or `verify` a backup, or make
+    /// a key with `keygen`.
+    Backup(canopy_server::backup::cli::BackupCommand),
+    /// Restore an encrypted backup into a database file.
+    Restore(canopy_server::backup::cli::RestoreArgs),
     /// Print the SPKI SHA-256 pin of a PEM private key (publish it before deploying the key).
     Pin {
         #[arg(long, value_name = "FILE")]
@@ -147,6 +157,15 @@ fn run(cli: Cli) -> Result<()> {
             batch,
         } => runtime()?.block_on(seed_database(&database, members, seed, batch)),
         Command::Commissions { action } => runtime()?.block_on(commissions_command(action)),
+        Command::Backup(command) => canopy_server::backup::cli::backup(command),
+        Command::Restore(args) => canopy_server::backup::cli::restore(args),
+        Command::Audit { action } => {
+            println!(
+                "{}",
+                runtime()?.block_on(canopy_server::audit_log::run(action))?
+            );
+            Ok(())
+        }
         Command::Demo {
             dir,
             listen,

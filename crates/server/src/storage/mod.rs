@@ -515,6 +515,15 @@ enum Location {
     SqliteFile(std::path::PathBuf),
 }
 
+/// The file a `sqlite://` database URL names; `None` for `sqlite::memory:`; an error for
+/// any other URL.
+pub fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>> {
+    Ok(match parse_url(url)? {
+        Location::SqliteFile(path) => Some(path),
+        Location::SqliteMemory => None,
+    })
+}
+
 fn parse_url(url: &str) -> Result<Location> {
     let url = url.trim();
     if url == "sqlite::memory:" {
