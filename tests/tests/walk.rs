@@ -125,9 +125,14 @@ async fn set_value(w: &AppWindow, css: &str, value: &str, event: &str) -> Result
     Ok(())
 }
 
-/// This period's personal volume of the account `email`'s member, in hundredths of a
-/// point, summed from the orders in the server's own database.
-async fn personal_volume(server: &DemoServer, email: &str) -> Result<i64> {
+/// The demo server's storage, read directly, and the member of the account `email`.
+async fn member_on_server(
+    server: &DemoServer,
+    email: &str,
+) -> Result<(
+    std::sync::Arc<dyn canopy_server::storage::Storage>,
+    canopy_core::MemberId,
+)> {
     let storage =
         canopy_server::storage::open(&format!("sqlite://{}", server.database().display())).await?;
     let member = storage
@@ -135,6 +140,13 @@ async fn personal_volume(server: &DemoServer, email: &str) -> Result<i64> {
         .await?
         .and_then(|a| a.member)
         .context("the demo account has no member")?;
+    Ok((storage, member))
+}
+
+/// This period's personal volume of the account `email`'s member, in hundredths of a
+/// point, summed from the orders in the server's own database.
+async fn personal_volume(server: &DemoServer, email: &str) -> Result<i64> {
+    let (storage, member) = member_on_server(server, email).await?;
     let period = Period::containing(time::OffsetDateTime::now_utc().date())?;
     let mut total = 0;
     for order in storage.orders_of(member).await? {
@@ -144,6 +156,19 @@ async fn personal_volume(server: &DemoServer, email: &str) -> Result<i64> {
         }
     }
     Ok(total)
+}
+
+/// The account's statement total this period on the server, in minor units (cents).
+async fn statement_total(server: &DemoServer, email: &str) -> Result<i64> {
+    let (storage, member) = member_on_server(server, email).await?;
+    let period = Period::containing(time::OffsetDateTime::now_utc().date())?;
+    storage
+        .statements_of(member)
+        .await?
+        .into_iter()
+        .find(|s| s.period == period)
+        .map(|s| s.total_minor)
+        .context("the demo company has run this period")
 }
 
 /// Hundredths of a point as the dashboard writes them ("1,234.50").
@@ -210,6 +235,13 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
                 Ok(first_text(w, "[data-testid=dashboard-pv]").await? == expected)
             })
             .await?;
+            // The plan reaches the device with the statements: the rank card checks the
+            // next rank's requirements one by one.
+            w.wait_until("the rank's requirements", SYNC_WAIT, async |w| {
+                w.has("[data-testid=dashboard-requirement]").await
+            })
+            .await?;
+            w.find("[data-testid=dashboard-qualifies-for]").await?;
             w.screenshot("walk-04-dashboard").await?;
             fits(w).await?;
 
@@ -248,9 +280,17 @@ async fn a_distributor_works_online_then_offline() -> Result<()> {
             w.screenshot("walk-07-order").await?;
             fits(w).await?;
 
-            // Earnings: no commission run has made a statement yet, and the screen says so.
+            // Earnings: this period's statement, its total as the server's run made it, and
+            // its lines.
+            let total = points(statement_total(&server, &who.email).await?);
             w.click("[data-testid=nav-earnings]").await?;
             w.find("[data-testid=earnings]").await?;
+            w.find("[data-testid=earnings-line]").await?;
+            let shown = w.text_of("[data-testid=earnings-total]").await?;
+            ensure!(
+                shown.ends_with(&total),
+                "the statement's total shows {shown:?}, the server has {total}"
+            );
             w.screenshot("walk-08b-earnings").await?;
             fits(w).await?;
 
@@ -498,6 +538,9 @@ async fn a_million_members_in_the_window() -> Result<()> {
             )
             .await?;
             let first_sync = started.elapsed();
+            // Once the sync has settled, before any browsing: what the bootstrap leaves.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let after_sync = canopy_e2e::memory::of_app()?;
             w.click("[data-testid=nav-genealogy]").await?;
             rows_shown(w).await?;
             // Deep into the list, page after page, as a person holding the scroll bar.
@@ -523,6 +566,10 @@ async fn a_million_members_in_the_window() -> Result<()> {
                 "pss_mib": memory.pss_mib(),
                 "processes": memory.processes,
                 "first_sync_s": first_sync.as_secs_f64(),
+                "after_sync": {
+                    "pss_mib": after_sync.pss_mib(),
+                    "processes": after_sync.processes,
+                },
             });
             let out = std::path::PathBuf::from(std::env::var("CANOPY_E2E_OUT")?);
             std::fs::write(out.join("p11-memory.json"), report.to_string())?;
