@@ -375,7 +375,10 @@ fn read_export(path: &Path, mut prev: [u8; 32]) -> Vec<Value> {
         .collect();
     for line in &lines {
         let object = line.as_object().unwrap();
-        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        // Sorted: serde_json keeps insertion order when another crate of the build turns
+        // on its `preserve_order` feature.
+        let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        keys.sort_unstable();
         let mut expected_keys = vec![
             "action",
             "actor",
