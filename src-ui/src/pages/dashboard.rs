@@ -184,28 +184,36 @@ fn alerts_callout(alerts: &[DashboardAlertView]) -> Option<AnyView> {
 }
 
 fn rank_card(rank: RankProgressView) -> impl IntoView {
-    let next = match rank.next {
-        Some(next) => view! {
+    // With the plan on the device: the rank this period qualifies for, then what the rank
+    // above it still needs. Without it: the next rank on the ladder the cache knows.
+    let next = match (rank.qualifies_for, rank.next) {
+        (Some(qualifies), next) => view! {
+            <p class="dash-rank-line">
+                "This period's figures so far qualify you as "
+                <strong data-testid="dashboard-qualifies-for">{qualifies.name}</strong>
+                "."
+            </p>
+            {next.map(|next| view! {
+                <p class="dash-rank-line">
+                    "To qualify as "
+                    <strong data-testid="dashboard-next-rank">{next.name}</strong>
+                    " this period:"
+                </p>
+            })}
+        }
+        .into_any(),
+        (None, Some(next)) => view! {
             <p class="dash-rank-line">
                 "Next on the ladder: "
                 <strong data-testid="dashboard-next-rank">{next.name}</strong>
             </p>
         }
         .into_any(),
-        None => view! {
+        (None, None) => view! {
             <p class="dash-rank-line">"You hold the top rank of the ladder."</p>
         }
         .into_any(),
     };
-    let qualifies = rank.qualifies_for.map(|q| {
-        view! {
-            <p class="dash-rank-line">
-                "This period's figures so far qualify you as "
-                <strong data-testid="dashboard-qualifies-for">{q.name}</strong>
-                "."
-            </p>
-        }
-    });
     let requirements = if rank.requirements.is_empty() {
         view! {
             <p class="dash-note">
@@ -247,7 +255,6 @@ fn rank_card(rank: RankProgressView) -> impl IntoView {
                 <Badge tone=Tone::Success>{rank.current.name}</Badge>
             </p>
             {next}
-            {qualifies}
             <div class="stack">{requirements}</div>
         </Card>
     }
