@@ -25,6 +25,9 @@ fn main() {
         "discard_outbox_item",
         "refused_enrollment",
         "resend_enrollment",
+        "export_outbox",
+        "outbox_files",
+        "import_outbox",
         "sync_status",
         "sync_now",
         "team_overview",
@@ -54,6 +57,11 @@ fn main() {
         "admin_alerts",
         "admin_acknowledge_alert",
         "admin_resolve_alert",
+        "admin_erase_member",
+        "export_my_data",
+        "request_erasure",
+        "check_for_update",
+        "install_update",
     ];
 
     let attributes = tauri_build::Attributes::new()

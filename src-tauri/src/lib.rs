@@ -69,6 +69,7 @@ fn lighten_webview(app: &tauri::App) {
 pub fn run() -> Result<(), tauri::Error> {
     tauri::Builder::default()
         .manage(AppState::from_env())
+        .plugin(commands::updates::plugin())
         .setup(|app| {
             let data_dir = match std::env::var_os(state::DATA_DIR_ENV) {
                 Some(dir) => std::path::PathBuf::from(dir),
@@ -104,6 +105,9 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::outbox::discard_outbox_item,
             commands::outbox::refused_enrollment,
             commands::outbox::resend_enrollment,
+            commands::outbox_transfer::export_outbox,
+            commands::outbox_transfer::outbox_files,
+            commands::outbox_transfer::import_outbox,
             commands::sync::sync_status,
             commands::sync::sync_now,
             commands::team::team_overview,
@@ -133,6 +137,11 @@ pub fn run() -> Result<(), tauri::Error> {
             commands::admin::admin_alerts,
             commands::admin::admin_acknowledge_alert,
             commands::admin::admin_resolve_alert,
+            commands::admin::admin_erase_member,
+            commands::privacy::export_my_data,
+            commands::privacy::request_erasure,
+            commands::updates::check_for_update,
+            commands::updates::install_update,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
 }

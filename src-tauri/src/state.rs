@@ -78,6 +78,11 @@ impl AppState {
     pub fn provisioning(&self) -> &ProvisioningStatus {
         &self.provisioning
     }
+
+    /// The provisioning file itself, when it was usable (the updater talks to its server).
+    pub fn provisioning_file(&self) -> Option<&Provisioning> {
+        self.file.as_ref()
+    }
 }
 
 /// How the server lists this device among the person's devices.

@@ -15,6 +15,7 @@
 pub mod memory;
 pub mod screen;
 pub mod server;
+pub mod steps;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -10,71 +10,15 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use canopy_core::provisioning::{DemoAccount, Provisioning};
+use canopy_core::provisioning::Provisioning;
 use canopy_core::{Period, Role};
 use canopy_e2e::server::DemoServer;
-use canopy_e2e::{AppWindow, scratch, totp_now};
+use canopy_e2e::steps::{DEVICE_PASSWORD, account, fits, sign_in};
+use canopy_e2e::{AppWindow, scratch};
 use thirtyfour::Key;
-
-/// The device password the walk chooses.
-const DEVICE_PASSWORD: &str = "correct horse battery staple";
 
 /// How long the sync may take to deliver something after the server is back.
 const SYNC_WAIT: Duration = Duration::from_secs(90);
-
-fn account(p: &Provisioning, role: Role) -> Result<DemoAccount> {
-    p.demo_accounts
-        .iter()
-        .find(|a| a.role == role)
-        .cloned()
-        .with_context(|| format!("the demo has no {role:?} account"))
-}
-
-/// Password, code, device password: from the sign-in screen to the open app.
-async fn sign_in(w: &AppWindow, who: &DemoAccount, shots: Option<&str>) -> Result<()> {
-    w.find("[data-testid=sign-in]").await?;
-    w.type_into("#sign-in-email", &who.email).await?;
-    w.type_into("#sign-in-password", &who.password).await?;
-    if let Some(prefix) = shots {
-        w.screenshot(&format!("{prefix}-01-sign-in")).await?;
-    }
-    w.click("[data-testid=sign-in-submit]").await?;
-    w.find("[data-testid=code]").await?;
-    w.type_into("#code-input", &totp_now(&who.totp_secret)?)
-        .await?;
-    if let Some(prefix) = shots {
-        w.screenshot(&format!("{prefix}-02-code")).await?;
-    }
-    w.click("[data-testid=code-submit]").await?;
-    w.find("[data-testid=local-password]").await?;
-    w.type_into("#local-password", DEVICE_PASSWORD).await?;
-    w.type_into("#local-password-repeat", DEVICE_PASSWORD)
-        .await?;
-    if let Some(prefix) = shots {
-        w.screenshot(&format!("{prefix}-03-device-password"))
-            .await?;
-    }
-    w.click("[data-testid=local-password-submit]").await?;
-    w.find("[data-testid=sidebar]").await?;
-    Ok(())
-}
-
-/// The smallest window Canopy is designed for: neither the window nor the scrolling
-/// content area may spill sideways (a wide table scrolls inside its own box).
-async fn fits(w: &AppWindow) -> Result<()> {
-    let spill = w
-        .driver
-        .execute(
-            "const c = document.querySelector('.content'); \
-             return Math.max(document.documentElement.scrollWidth - window.innerWidth, \
-                             c ? c.scrollWidth - c.clientWidth : 0);",
-            vec![],
-        )
-        .await?
-        .convert::<i64>()?;
-    ensure!(spill <= 0, "at 1024×768 the screen is {spill} px too wide");
-    Ok(())
-}
 
 /// Fills the enrollment form with a distributor in Portugal, consent given.
 async fn fill_enrollment(w: &AppWindow, legal: &str, email: &str) -> Result<()> {

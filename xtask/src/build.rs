@@ -55,7 +55,13 @@ pub fn build_ui() -> Result<()> {
 /// Build the desktop app (debug profile, assets embedded from `src-ui/dist`).
 pub fn build_app() -> Result<PathBuf> {
     proc::step("Building the desktop app (Tauri)");
-    proc::run(proc::cargo().args(["build", "--package", "canopy-app"]))?;
+    let mut cargo = proc::cargo();
+    cargo.args(["build", "--package", "canopy-app"]);
+    // Once `cargo xtask release --demo` made its throwaway key, the demo app trusts it.
+    if let Some(config) = crate::release::demo_tauri_config()? {
+        cargo.env("TAURI_CONFIG", config);
+    }
+    proc::run(&mut cargo)?;
     let app = paths::app_binary();
     std::fs::metadata(&app)
         .with_context(|| format!("the app was built but {} is missing", app.display()))?;

@@ -12,19 +12,26 @@ use crate::proc::Guard;
 use crate::test::Tally;
 use crate::{build, demo, paths, proc, setup};
 
-/// `cargo xtask e2e`: set up, build, run only the end-to-end suite.
-pub fn run_suite_only() -> Result<()> {
+/// `cargo xtask e2e [NAME…]`: set up, build, run only the end-to-end suite (only the
+/// tests whose names contain one of `names`, when given).
+pub fn run_suite_only(names: &[String]) -> Result<()> {
     setup::ensure(setup::Purpose::Test)?;
     build::build_ui()?;
     let app = build::build_app()?;
     let mut tally = Tally::default();
-    let result = run_suite(&app, &mut tally);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let result = run_suite_with(&app, &names, &mut tally);
     tally.print();
     result
 }
 
 /// Run the end-to-end test crate against `app`, adding its counts to `tally`.
 pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
+    run_suite_with(app, &[], tally)
+}
+
+/// [`run_suite`] narrowed to the tests whose names contain one of `names` (all if none).
+fn run_suite_with(app: &Path, names: &[&str], tally: &mut Tally) -> Result<()> {
     if !cfg!(target_os = "linux") {
         proc::step("End-to-end suite");
         proc::info(
@@ -47,7 +54,7 @@ pub fn run_suite(app: &Path, tally: &mut Tally) -> Result<()> {
         &paths::target_dir().join("e2e-app"),
         &out,
         // P11's memory run needs a 1M-member demo: `cargo xtask bench P11` runs it.
-        &["--skip", MILLION_TEST],
+        &[names, &["--skip", MILLION_TEST]].concat(),
         &[
             ("CANOPY_E2E_PROVISIONING", server.provisioning.as_os_str()),
             ("CANOPY_E2E_SERVER", demo::server_binary().as_os_str()),

@@ -8,6 +8,7 @@ mod demo;
 mod e2e;
 mod paths;
 mod proc;
+mod release;
 mod setup;
 mod test;
 
@@ -19,9 +20,11 @@ cargo xtask <command>
 Commands:
   run            install what is missing, build the UI and the app, open the app
   test           the same setup, then fmt, clippy, every test and the end-to-end suite
-  e2e            only the end-to-end suite (the real window under Xvfb, over WebDriver)
+  e2e [NAME…]    only the end-to-end suite (the real window under Xvfb, over WebDriver);
+                 NAMEs narrow it to the tests whose names contain one
   bench [ID...]  the benchmarks of shared/PERFORMANCE.md (all, or the ids named)
   build          install what is missing and build the UI and the app, nothing else
+  release ...    signed updates: make the release key, sign and publish a release (--help)
   setup          only install what is missing
 
 Environment:
@@ -41,9 +44,10 @@ fn main() -> ExitCode {
     let result = match command {
         "run" => build::run(),
         "test" => test::run(),
-        "e2e" => e2e::run_suite_only(),
+        "e2e" => e2e::run_suite_only(rest),
         "bench" => bench::run(rest),
         "build" => build::build_all().map(|_| ()),
+        "release" => release::run(rest),
         "setup" => setup::ensure(setup::Purpose::Test),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

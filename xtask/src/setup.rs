@@ -46,6 +46,8 @@ const E2E_PACKAGES: &[&str] = &[
     "openssl",
     "oathtool",
     "sqlite3",
+    // The reference minisign, a peer of the release signatures (src-tauri/tests/updates.rs).
+    "minisign",
 ];
 
 /// The SQLCipher shell the cache tests use as a peer. Debian bookworm's own

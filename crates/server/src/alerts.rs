@@ -1,6 +1,7 @@
 //! Security alerts (SECURITY.md #15): which sign-in events raise one, for whom, and what
 //! evidence it keeps. The decisions are pure functions; the handlers call [`after_sign_in`]
-//! and [`after_wrong_password`], which apply them through storage.
+//! and [`after_wrong_password`], which apply them through storage. Unusual transactions
+//! raise the admin alerts of the kinds below through the transaction watch (`watch`).
 
 use std::net::IpAddr;
 
@@ -15,17 +16,46 @@ use crate::storage::{
 
 /// Wrong passwords for one account inside the throttle window that raise an admin alert.
 pub const FAILURE_THRESHOLD: u32 = 10;
+/// Failed passwords from one network address inside the throttle window, across accounts,
+/// that raise an admin alert: credential stuffing tries many emails from one machine, which
+/// the per-account count never sees. Twenty is more than an office of people mistyping in
+/// a quarter of an hour …
+pub const IP_FAILURE_THRESHOLD: u32 = 20;
+/// … and they must name at least this many different emails (one person retrying their own
+/// account is the per-account rule's business).
+pub const IP_FAILURE_EMAILS: u32 = 3;
 
 pub const NEW_DEVICE_SIGN_IN: &str = "new_device_sign_in";
 pub const NEW_IP_SIGN_IN: &str = "new_ip_sign_in";
 pub const REPEATED_FAILURES: &str = "repeated_failures";
+/// Many failed passwords from one address, for several emails.
+pub const FAILURES_FROM_IP: &str = "failures_from_ip";
+/// One of the person's devices was revoked (by them or an admin).
+pub const DEVICE_REVOKED: &str = "device_revoked";
+/// A person asks for erasure (GDPR art. 17): admins process it (`routes::gdpr`).
+pub const ERASURE_REQUEST: &str = "gdpr_erasure_request";
+/// An order far above the member's earlier orders (`watch`).
+pub const LARGE_ORDER: &str = "large_order";
+/// Many enrollments from one device or one network address in a few minutes.
+pub const ENROLLMENT_BURST: &str = "enrollment_burst";
+/// One account's burst of orders just before a period closes.
+pub const CLOSE_BURST: &str = "close_burst";
+/// Accounts ordering for each other's members in a loop.
+pub const ORDER_LOOP: &str = "order_loop";
 
 /// What a person (or an admin) reads for an alert of this kind.
 pub fn title(kind: &str) -> &'static str {
     match kind {
         NEW_DEVICE_SIGN_IN => "New sign-in to your account from a new device",
-        NEW_IP_SIGN_IN => "New sign-in to your account from a new network address",
+        NEW_IP_SIGN_IN => "New sign-in to your account from a new network",
         REPEATED_FAILURES => "Repeated wrong passwords for one account",
+        FAILURES_FROM_IP => "Many wrong passwords from one network address",
+        DEVICE_REVOKED => "A device was removed from your account",
+        LARGE_ORDER => "An order far above the member's usual orders",
+        ENROLLMENT_BURST => "Many enrollments from one device or network address",
+        CLOSE_BURST => "A burst of orders just before the period closes",
+        ORDER_LOOP => "Accounts ordering for each other's members in a loop",
+        ERASURE_REQUEST => "A person asks for their personal data to be erased",
         _ => "Security alert",
     }
 }
@@ -97,6 +127,7 @@ pub async fn after_sign_in(
     };
     let mut evidence = json!({
         "ip": context.ip.to_canonical().to_string(),
+        "network": storage::network_of(context.ip),
         "device_id": context.device.get(),
         "session": context.session.get(),
     });
@@ -159,6 +190,77 @@ pub async fn after_wrong_password(
     Ok(raised)
 }
 
+/// Whether failures from one address call for an admin alert.
+pub fn ip_failures_alarming(summary: FailureSummary) -> bool {
+    summary.failures >= IP_FAILURE_THRESHOLD && summary.distinct_ips >= IP_FAILURE_EMAILS
+}
+
+/// After a failed password from `ip` was recorded: raises one admin alert per address
+/// (while it is unresolved) once [`ip_failures_alarming`].
+pub async fn after_failure_from(
+    storage: &dyn Storage,
+    ip: IpAddr,
+    now: OffsetDateTime,
+) -> storage::Result<Option<AlertRecord>> {
+    let window = ThrottlePolicy::default().window;
+    let summary = storage.count_failures_from(ip, now - window).await?;
+    if !ip_failures_alarming(summary) {
+        return Ok(None);
+    }
+    let ip = ip.to_canonical().to_string();
+    let raised = storage
+        .raise_watch_alert(NewAlert {
+            account: None,
+            audience: AlertAudience::Admin,
+            kind: FAILURES_FROM_IP.to_owned(),
+            severity: AlertSeverity::Warning,
+            evidence: json!({
+                "subject": format!("ip:{ip}"),
+                "ip": ip,
+                "failures": summary.failures,
+                // `distinct_ips` counts the emails typed here.
+                "distinct_emails": summary.distinct_ips,
+                "window_secs": window.as_secs(),
+            }),
+            at: now,
+            unless_open: true,
+        })
+        .await?;
+    if let Some(alert) = &raised {
+        tracing::warn!(ip = %ip, alert = %alert.id, failures = summary.failures, "many failed passwords from one address: admin alert raised");
+    }
+    Ok(raised)
+}
+
+/// Tells the person that one of their devices was revoked: by them from another device
+/// (a record of it), or by an admin (which they should know of).
+pub async fn after_device_revoked(
+    storage: &dyn Storage,
+    device: &storage::DeviceRecord,
+    by_admin: bool,
+    now: OffsetDateTime,
+) -> storage::Result<Option<AlertRecord>> {
+    storage
+        .create_alert(NewAlert {
+            account: Some(device.account),
+            audience: AlertAudience::User,
+            kind: DEVICE_REVOKED.to_owned(),
+            severity: if by_admin {
+                AlertSeverity::Warning
+            } else {
+                AlertSeverity::Info
+            },
+            evidence: json!({
+                "device_id": device.id.get(),
+                "device_name": device.name,
+                "revoked_by": if by_admin { "an administrator" } else { "you" },
+            }),
+            at: now,
+            unless_open: false,
+        })
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,9 +309,52 @@ mod tests {
     }
 
     #[test]
+    fn many_failures_for_several_emails_from_one_address_alarm() {
+        let cases = [
+            ((19, 19), false),
+            ((20, 2), false),
+            ((20, 3), true),
+            ((500, 400), true),
+        ];
+        for ((failures, distinct_ips), alarming) in cases {
+            let summary = FailureSummary {
+                failures,
+                distinct_ips,
+            };
+            assert_eq!(ip_failures_alarming(summary), alarming, "{summary:?}");
+        }
+    }
+
+    #[test]
+    fn networks_are_the_24_or_the_48() {
+        let cases = [
+            ("192.0.2.77", "192.0.2.0/24"),
+            ("::ffff:192.0.2.1", "192.0.2.0/24"),
+            ("2001:db8:1:2:3::9", "2001:db8:1::/48"),
+        ];
+        for (ip, network) in cases {
+            assert_eq!(storage::network_of(ip.parse().unwrap()), network, "{ip}");
+        }
+    }
+
+    #[test]
     fn every_kind_has_a_title() {
-        for kind in [NEW_DEVICE_SIGN_IN, NEW_IP_SIGN_IN, REPEATED_FAILURES] {
+        let kinds = [
+            NEW_DEVICE_SIGN_IN,
+            NEW_IP_SIGN_IN,
+            REPEATED_FAILURES,
+            LARGE_ORDER,
+            ENROLLMENT_BURST,
+            CLOSE_BURST,
+            ORDER_LOOP,
+            ERASURE_REQUEST,
+            FAILURES_FROM_IP,
+            DEVICE_REVOKED,
+        ];
+        for kind in kinds {
             assert_ne!(title(kind), title("something_else"), "{kind}");
         }
+        let titles: std::collections::BTreeSet<_> = kinds.iter().map(|k| title(k)).collect();
+        assert_eq!(titles.len(), kinds.len(), "every title is its own");
     }
 }

@@ -24,6 +24,10 @@ pub struct AppState {
     pub clock: Clock,
     /// The largest total of one order pushed from a device (`limits.max_order_minor`).
     pub max_order_minor: i64,
+    /// The releases folder the update routes serve (`[updates]`); `None` offers no update.
+    pub updates: Option<Arc<crate::config::UpdatesConfig>>,
+    /// The transaction watch's thresholds (`[alerts]`, see `watch`).
+    pub alerts: crate::config::AlertsConfig,
     /// Keys the hash of a typed email (sign-in history, throttling of unknown addresses),
     /// so the database never holds an address nobody registered.
     email_key: Arc<hmac::Key>,
@@ -45,6 +49,8 @@ impl AppState {
             rng: Arc::new(SystemRandom::new()),
             clock,
             max_order_minor: crate::config::Limits::default_max_order_minor(),
+            updates: None,
+            alerts: crate::config::AlertsConfig::default(),
             email_key: Arc::new(hmac::Key::new(hmac::HMAC_SHA256, email_secret)),
         })
     }

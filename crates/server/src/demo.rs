@@ -115,6 +115,12 @@ impl DemoFiles {
             },
             limits: Limits::default(),
             commissions: CommissionsConfig::default(),
+            // `cargo xtask release --demo` publishes here; an empty folder offers nothing.
+            updates: Some(crate::config::UpdatesConfig::in_dir(
+                self.dir.join("releases"),
+            )),
+            retention: crate::config::RetentionConfig::default(),
+            alerts: crate::config::AlertsConfig::default(),
         }
     }
 }

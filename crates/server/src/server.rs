@@ -45,12 +45,17 @@ pub struct RunningServer {
     task: JoinHandle<std::io::Result<()>>,
     /// The open period's projection (`None` when turned off); ends with the server.
     projector: Option<JoinHandle<()>>,
+    /// The retention purge (`None` when everything is kept); ends with the server.
+    retention: Option<JoinHandle<()>>,
 }
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
         if let Some(projector) = &self.projector {
             projector.abort();
+        }
+        if let Some(retention) = &self.retention {
+            retention.abort();
         }
     }
 }
@@ -60,6 +65,9 @@ impl RunningServer {
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
         if let Some(projector) = self.projector.take() {
             projector.abort();
+        }
+        if let Some(retention) = self.retention.take() {
+            retention.abort();
         }
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         (&mut self.task).await??;
@@ -87,6 +95,8 @@ pub async fn state_for(config: &Config, clock: Clock) -> Result<AppState, ServeE
     let secret = email_secret(&config.secrets.totp_key_file)?;
     let mut state = AppState::new(storage, keys, secret.as_ref(), clock)?;
     state.max_order_minor = config.limits.max_order_minor;
+    state.updates = config.updates.clone().map(Arc::new);
+    state.alerts = config.alerts;
     Ok(state)
 }
 
@@ -120,6 +130,7 @@ pub async fn start_with(config: &Config, state: AppState) -> Result<RunningServe
         let every = Duration::from_secs(u64::from(config.commissions.projection_minutes) * 60);
         crate::projection::spawn(state.clone(), every)
     });
+    let retention = crate::retention::spawn(state.clone(), config.retention);
     let app = routes::router(state, config.limits.max_body_bytes)
         .into_make_service_with_connect_info::<SocketAddr>();
     let server = axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(tls)))?
@@ -131,5 +142,6 @@ pub async fn start_with(config: &Config, state: AppState) -> Result<RunningServe
         handle,
         task,
         projector,
+        retention,
     })
 }

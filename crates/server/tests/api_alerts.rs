@@ -94,7 +94,7 @@ async fn a_second_device_tells_the_user_once_and_the_first_sign_in_does_not() {
     let evidence = &alert["evidence"];
     assert_eq!(
         keys(evidence),
-        BTreeSet::from(["device_id", "device_name", "ip", "session"])
+        BTreeSet::from(["device_id", "device_name", "ip", "network", "session"])
     );
     assert_eq!(evidence["device_id"], second.device_id);
     assert_eq!(evidence["device_name"], "Test laptop");
@@ -129,7 +129,10 @@ async fn a_sign_in_from_a_new_address_tells_the_user() {
     let mut laptop = Device::new();
     api.sign_in(&user, &mut laptop).await;
 
-    let elsewhere = api.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 7)));
+    // Another address on the same network (a /24) is no news.
+    let next_door = api.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 8)));
+    sign_in_via(&api, &next_door, &user, &laptop).await;
+    let elsewhere = api.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 7)));
     let (session, code) = sign_in_via(&api, &elsewhere, &user, &laptop).await;
     // Once the address is known, signing in from it again is quiet.
     sign_in_via(&api, &elsewhere, &user, &laptop).await;
@@ -139,15 +142,16 @@ async fn a_sign_in_from_a_new_address_tells_the_user() {
     assert_eq!(alert["kind"], "new_ip_sign_in");
     assert_eq!(
         alert["title"],
-        "New sign-in to your account from a new network address"
+        "New sign-in to your account from a new network"
     );
     assert_eq!(alert["severity"], "info");
     let evidence = &alert["evidence"];
     assert_eq!(
         keys(evidence),
-        BTreeSet::from(["device_id", "ip", "session"])
+        BTreeSet::from(["device_id", "ip", "network", "session"])
     );
-    assert_eq!(evidence["ip"], "127.0.0.7");
+    assert_eq!(evidence["ip"], "127.0.1.7");
+    assert_eq!(evidence["network"], "127.0.1.0/24");
     assert_eq!(evidence["device_id"], laptop.id.unwrap());
     let text = evidence.to_string();
     assert!(
@@ -329,5 +333,126 @@ async fn ten_wrong_passwords_raise_one_admin_alert_that_admins_handle_with_a_ste
     for action in ["alert.acknowledge", "alert.resolve"] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
+    api.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn many_failed_passwords_from_one_address_for_several_emails_alert_the_admins() {
+    let api = Api::start().await;
+    let kim = api.user("kim@example.com").await;
+    let stuffer = api.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 2, 9)));
+    let raised = async || {
+        api.state
+            .storage
+            .list_admin_alerts(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.kind == "failures_from_ip")
+            .collect::<Vec<_>>()
+    };
+    // Twenty-five tries of leaked pairs for five emails, one a real account; the throttle
+    // refuses most of them, and those count too.
+    for attempt in 0..25 {
+        let email = match attempt % 5 {
+            0 => kim.email.clone(),
+            n => format!("leaked{n}@example.com"),
+        };
+        let body = api.sign_in_body(&email, "Summer2024!", None);
+        let response = stuffer
+            .post(api.url("/v1/auth/sign-in"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&response.status()),
+            "{}",
+            response.status()
+        );
+        let alerts = raised().await;
+        assert_eq!(
+            alerts.len(),
+            usize::from(attempt >= 19),
+            "after {} failures",
+            attempt + 1
+        );
+    }
+    let alert = raised().await.remove(0);
+    assert_eq!(alert.account, None);
+    assert_eq!(
+        alert.evidence,
+        json!({
+            "subject": "ip:127.0.2.9",
+            "ip": "127.0.2.9",
+            "failures": 20,
+            "distinct_emails": 5,
+            "window_secs": 3600,
+        })
+    );
+    // One person mistyping their own password twenty times is the per-account rule's.
+    let typist = api.client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 2, 10)));
+    for _ in 0..20 {
+        api.clock.advance(1_000);
+        let body = api.sign_in_body(&kim.email, "not it", None);
+        typist
+            .post(api.url("/v1/auth/sign-in"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(raised().await.len(), 1);
+    api.running.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_revoked_device_is_on_the_owners_alerts() {
+    let api = Api::start().await;
+    let user = api.user("lea@example.com").await;
+    let mut laptop = Device::new();
+    let mut phone = Device::new();
+    let mut tablet = Device::new();
+    let session = api.sign_in(&user, &mut laptop).await;
+    let phone_session = api.sign_in(&user, &mut phone).await;
+    let tablet_session = api.sign_in(&user, &mut tablet).await;
+    let response = api
+        .http
+        .delete(api.url(&format!("/v1/me/devices/{}", phone_session.device_id)))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let admin = api.user_as("root@example.com", Role::Admin, None).await;
+    let admin_session = api.sign_in(&admin, &mut Device::new()).await;
+    let response = api
+        .http
+        .delete(api.url(&format!("/v1/admin/devices/{}", tablet_session.device_id)))
+        .bearer_auth(&admin_session.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let revoked: Vec<Value> = my_alerts(&api, &session)
+        .await
+        .into_iter()
+        .filter(|a| a["kind"] == "device_revoked")
+        .collect();
+    assert_eq!(revoked.len(), 2, "{revoked:?}");
+    // Newest first: the admin's, then the person's own.
+    assert_eq!(revoked[0]["severity"], "warning");
+    assert_eq!(
+        revoked[0]["title"],
+        "A device was removed from your account"
+    );
+    assert_eq!(
+        revoked[0]["evidence"],
+        json!({"device_id": tablet_session.device_id, "device_name": "Test laptop", "revoked_by": "an administrator"})
+    );
+    assert_eq!(revoked[1]["severity"], "info");
+    assert_eq!(revoked[1]["evidence"]["device_id"], phone_session.device_id);
+    assert_eq!(revoked[1]["evidence"]["revoked_by"], "you");
     api.running.shutdown().await.unwrap();
 }

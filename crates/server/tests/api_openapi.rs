@@ -8,9 +8,11 @@ mod common;
 use common::{Api, Device};
 use serde_json::{Map, Value, json};
 
-const ENDPOINTS: [(&str, &str); 38] = [
+const ENDPOINTS: [(&str, &str); 43] = [
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
+    ("get", "/v1/updates/{target}/{arch}/{current_version}"),
+    ("get", "/v1/releases/{file}"),
     ("post", "/v1/auth/sign-in"),
     ("post", "/v1/auth/mfa"),
     ("post", "/v1/auth/mfa/enroll"),
@@ -23,6 +25,9 @@ const ENDPOINTS: [(&str, &str); 38] = [
     ("get", "/v1/me/devices"),
     ("delete", "/v1/me/devices/{id}"),
     ("get", "/v1/me/sign-ins"),
+    ("get", "/v1/me/export"),
+    ("post", "/v1/me/erasure-request"),
+    ("post", "/v1/admin/members/{id}/erase"),
     ("get", "/v1/members/{id}"),
     ("get", "/v1/members/{id}/enrollees"),
     ("post", "/v1/sync/bootstrap"),

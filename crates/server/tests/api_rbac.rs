@@ -243,9 +243,15 @@ enum Access {
 }
 
 /// One row per documented endpoint: a new endpoint without a row fails the matrix.
-const RULES: [(&str, &str, Access); 38] = [
+const RULES: [(&str, &str, Access); 43] = [
     ("get", "/v1/health", Access::Public),
     ("get", "/v1/openapi.json", Access::Public),
+    (
+        "get",
+        "/v1/updates/{target}/{arch}/{current_version}",
+        Access::Public,
+    ),
+    ("get", "/v1/releases/{file}", Access::Public),
     ("post", "/v1/auth/sign-in", Access::Public),
     ("post", "/v1/auth/mfa", Access::Public),
     ("post", "/v1/auth/refresh", Access::Public),
@@ -257,6 +263,9 @@ const RULES: [(&str, &str, Access); 38] = [
     ("get", "/v1/me/devices", Access::Session),
     ("delete", "/v1/me/devices/{id}", Access::Session),
     ("get", "/v1/me/sign-ins", Access::Session),
+    ("get", "/v1/me/export", Access::Session),
+    ("post", "/v1/me/erasure-request", Access::Session),
+    ("post", "/v1/admin/members/{id}/erase", Access::Admin),
     ("get", "/v1/members/{id}", Access::Session),
     ("get", "/v1/members/{id}/enrollees", Access::Session),
     ("post", "/v1/sync/bootstrap", Access::Session),

@@ -110,6 +110,28 @@ impl Database {
         Ok(value)
     }
 
+    /// Whether the writer zeroes the content it deletes (`PRAGMA secure_delete`).
+    pub(crate) fn set_secure_delete(&self, on: bool) -> Result<(), StoreError> {
+        lock(&self.writer).pragma_update(None, "secure_delete", on)?;
+        Ok(())
+    }
+
+    /// Merges the member search index into one segment (dropping deleted rows' words) and
+    /// checkpoints the WAL into the database, truncating it. A checkpoint a busy reader
+    /// holds back is left for SQLite's next automatic one.
+    pub(crate) fn scrub_search_index(&self) -> Result<(), StoreError> {
+        let conn = lock(&self.writer);
+        conn.execute(
+            "INSERT INTO member_search (member_search) VALUES ('optimize')",
+            [],
+        )?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            tracing::debug!("the WAL checkpoint after an erasure waited on a reader");
+        }
+        Ok(())
+    }
+
     /// The writer connection itself, for work that manages its own transactions (the bulk
     /// load) or pragmas.
     pub(crate) fn writer(&self) -> MutexGuard<'_, Connection> {

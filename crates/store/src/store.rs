@@ -73,6 +73,27 @@ impl Store {
         })
     }
 
+    /// [`Store::write`] for a batch that erases people's personal data (GDPR art. 17): the
+    /// transaction runs with `secure_delete`, so the pages it frees or rewrites keep no copy
+    /// of what it removed; then the search index is merged (a deleted row's words otherwise
+    /// linger in older index segments until a merge) and the WAL checkpointed and truncated,
+    /// so no older page image survives there either. Costs about one rewrite of the search
+    /// index; erasures are rare.
+    pub fn write_erasing<T>(
+        &self,
+        f: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.set_secure_delete(true)?;
+        let result = self.write(f).and_then(|value| {
+            self.db.scrub_search_index()?;
+            Ok(value)
+        });
+        let reset = self.db.set_secure_delete(false);
+        let value = result?;
+        reset?;
+        Ok(value)
+    }
+
     /// Recomputes the whole tree index (a repair tool; deltas keep it exact on their own).
     pub fn rebuild_tree(&self) -> Result<(), StoreError> {
         self.db.write(tree::rebuild)

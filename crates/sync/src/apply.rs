@@ -96,7 +96,12 @@ pub fn apply_delta(store: &Store, batch: &DeltaBatch, now_rfc3339: &str) -> Resu
         )));
     }
     let ops = ordered(store, &batch.ops)?;
-    store.write(|w| {
+    // A member erased on the server (GDPR) arrives as their pseudonymised record; the
+    // personal data it replaces must leave no trace in the cache file.
+    let erasing = batch.ops.iter().any(|op| {
+        matches!(op, DeltaOp::Put(Row::Member(m)) if m.status == canopy_core::MemberStatus::Erased)
+    });
+    let apply = |w: &Writer<'_>| {
         for op in ops {
             match op {
                 DeltaOp::Put(row) => put_other(w, row)?,
@@ -109,7 +114,12 @@ pub fn apply_delta(store: &Store, batch: &DeltaBatch, now_rfc3339: &str) -> Resu
             checksum: batch.checksum.clone().or(state.checksum.clone()),
             last_sync_at: Some(now_rfc3339.to_owned()),
         })
-    })?;
+    };
+    if erasing {
+        store.write_erasing(apply)?;
+    } else {
+        store.write(apply)?;
+    }
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod changes;
 pub mod client;
 pub mod error;
+pub mod gdpr;
 pub mod push;
 pub mod runner;
 pub mod schedule;

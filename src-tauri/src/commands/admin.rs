@@ -12,7 +12,7 @@ use std::future::Future;
 use canopy_core::Role;
 use canopy_core::ipc::{
     AdminAccountPage, AdminAccountView, AdminAlertFilter, AdminAlertView, AdminDeviceView,
-    CommandError, EvidenceItem,
+    CommandError, ErasureView, EvidenceItem,
 };
 use canopy_store::Store;
 use canopy_sync::admin::{AdminAccount, AdminAlert, AdminDevice, AlertFilter};
@@ -143,6 +143,35 @@ pub async fn admin_resolve_alert(
 ) -> Result<AdminAlertView, CommandError> {
     let (client, token) = online(&state).await?;
     resolve_alert(&client, &token, id, &code).await
+}
+
+/// Erases a member's personal data (a GDPR erasure request): the member is pseudonymised
+/// on the server and leaves every device's cache with its next sync.
+#[tauri::command]
+pub async fn admin_erase_member(
+    state: State<'_, AppState>,
+    id: i64,
+    code: String,
+) -> Result<ErasureView, CommandError> {
+    let (client, token) = online(&state).await?;
+    erase_member(&client, &token, id, &code).await
+}
+
+/// [`admin_erase_member`]'s work.
+pub async fn erase_member(
+    client: &ServerClient,
+    token: &str,
+    id: i64,
+    code: &str,
+) -> Result<ErasureView, CommandError> {
+    let report = stepped(client, token, code, || client.admin_erase_member(token, id)).await?;
+    Ok(ErasureView {
+        member_id: report.member_id,
+        account_id: report.account_id,
+        devices_revoked: report.devices_revoked,
+        sessions_ended: report.sessions_ended,
+        sign_ins_deleted: report.sign_ins_deleted,
+    })
 }
 
 /// Refuses before any call when the cache says this account is not an admin (the server
@@ -370,8 +399,14 @@ fn alert_view(a: &AdminAlert) -> AdminAlertView {
         created_at: rfc3339(a.created_at),
         acknowledged_at: a.acknowledged_at.map(rfc3339),
         resolved_at: a.resolved_at.map(rfc3339),
+        erasure_member: (a.kind == ERASURE_REQUEST)
+            .then(|| a.evidence["member_id"].as_i64())
+            .flatten(),
     }
 }
+
+/// The alert kind of a person's erasure request (the server's `routes::gdpr`).
+const ERASURE_REQUEST: &str = "gdpr_erasure_request";
 
 /// The evidence's fields as label and text ("device_name" → "Device name").
 fn evidence(value: &Value) -> Vec<EvidenceItem> {

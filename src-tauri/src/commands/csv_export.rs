@@ -14,11 +14,14 @@ pub(crate) fn sheet() -> Sheet {
     csv::Writer::from_writer(Vec::new())
 }
 
-/// Where exports go: the Downloads folder, or Documents where there is none.
+/// Where exports go: the Downloads folder, or Documents where there is none, or a
+/// `Downloads` folder in the home folder where the desktop names neither (a Linux session
+/// without XDG user folders).
 pub(crate) fn folder(app: &tauri::AppHandle) -> Result<PathBuf, CommandError> {
-    app.path()
-        .download_dir()
-        .or_else(|_| app.path().document_dir())
+    let path = app.path();
+    path.download_dir()
+        .or_else(|_| path.document_dir())
+        .or_else(|_| path.home_dir().map(|home| home.join("Downloads")))
         .map_err(|_| CommandError::Internal("there is no Downloads folder to save to".into()))
 }
 

@@ -10,9 +10,12 @@ pub mod earnings;
 pub mod genealogy;
 pub mod orders;
 pub mod outbox;
+pub mod outbox_transfer;
+pub mod privacy;
 pub mod security;
 pub mod sync;
 pub mod team;
+pub mod updates;
 
 use std::sync::Arc;
 

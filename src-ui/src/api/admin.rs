@@ -3,7 +3,9 @@
 //! the admin's authenticator code, which the app proves only if the server asks for it.
 
 use canopy_core::Role;
-use canopy_core::ipc::{AdminAccountPage, AdminAlertFilter, AdminAlertView, AdminDeviceView};
+use canopy_core::ipc::{
+    AdminAccountPage, AdminAlertFilter, AdminAlertView, AdminDeviceView, ErasureView,
+};
 use serde::Serialize;
 
 use super::{ApiError, invoke::call};
@@ -87,4 +89,9 @@ pub async fn admin_acknowledge_alert(id: i64, code: &str) -> Result<AdminAlertVi
 /// Closes an admin alert.
 pub async fn admin_resolve_alert(id: i64, code: &str) -> Result<AdminAlertView, ApiError> {
     call("admin_resolve_alert", &IdCode { id, code }).await
+}
+
+/// Erases a member's personal data (a person's erasure request).
+pub async fn admin_erase_member(id: i64, code: &str) -> Result<ErasureView, ApiError> {
+    call("admin_erase_member", &IdCode { id, code }).await
 }

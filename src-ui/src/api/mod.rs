@@ -12,7 +12,9 @@ pub mod genealogy;
 mod invoke;
 pub mod orders;
 pub mod outbox;
+pub mod privacy;
 pub mod security;
 pub mod team;
+pub mod updates;
 
 pub use invoke::ApiError;

@@ -2,7 +2,7 @@
 //! outbox, and the sync center's figures.
 
 use canopy_core::ipc::{ConsentTextView, EnrollRequest, OutboxItemView, SyncStatusView};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, invoke::call};
 
@@ -60,4 +60,66 @@ struct Resend<'a> {
 /// Replaces a refused enrollment with its fixed form and queues it again.
 pub async fn resend_enrollment(seq: i64, request: &EnrollRequest) -> Result<(), ApiError> {
     call("resend_enrollment", &Resend { seq, request }).await
+}
+
+// Moving the outbox to another device (`src-tauri/src/commands/outbox_transfer.rs`). These
+// views mirror the shell's, field for field.
+
+/// What an export wrote, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OutboxExportView {
+    pub path: String,
+    pub items: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OutboxImportView {
+    pub added: u64,
+    pub already_present: u64,
+}
+
+/// An outbox file in the Downloads folder.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OutboxFileView {
+    pub name: String,
+    pub modified: Option<String>,
+    pub bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Export<'a> {
+    passphrase: &'a str,
+    confirmation: &'a str,
+}
+
+/// Exports what is not applied yet to a new encrypted file in the Downloads folder.
+pub async fn export_outbox(
+    passphrase: &str,
+    confirmation: &str,
+) -> Result<OutboxExportView, ApiError> {
+    call(
+        "export_outbox",
+        &Export {
+            passphrase,
+            confirmation,
+        },
+    )
+    .await
+}
+
+/// The outbox files in the Downloads folder, newest first.
+pub async fn outbox_files() -> Result<Vec<OutboxFileView>, ApiError> {
+    call("outbox_files", &()).await
+}
+
+#[derive(Serialize)]
+struct Import<'a> {
+    name: &'a str,
+    passphrase: &'a str,
+}
+
+/// Imports one of those files (by its name) into this device's outbox.
+pub async fn import_outbox(name: &str, passphrase: &str) -> Result<OutboxImportView, ApiError> {
+    call("import_outbox", &Import { name, passphrase }).await
 }

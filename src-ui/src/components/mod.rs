@@ -16,6 +16,7 @@ pub mod frame;
 pub mod member_picker;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod modal;
+pub mod privacy;
 pub mod problem;
 #[allow(dead_code, reason = "the kit's parts for screens that come next")]
 pub mod progress;
@@ -25,3 +26,4 @@ pub mod security_banner;
 pub mod sidebar;
 pub mod states;
 pub mod text_field;
+pub mod updates;

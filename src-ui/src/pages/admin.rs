@@ -78,6 +78,8 @@ enum Pending {
     Revoke(AdminAccountView, AdminDeviceView),
     Acknowledge(AdminAlertView),
     Resolve(AdminAlertView),
+    /// A person's erasure request: erase the member, then close the request.
+    Erase(AdminAlertView, i64),
 }
 
 impl Pending {
@@ -90,6 +92,7 @@ impl Pending {
             Pending::Revoke(_, d) => format!("Revoke “{}”?", d.name),
             Pending::Acknowledge(alert) => format!("Acknowledge “{}”?", alert.title),
             Pending::Resolve(alert) => format!("Resolve “{}”?", alert.title),
+            Pending::Erase(_, member) => format!("Erase the personal data of member {member}?"),
         }
     }
 
@@ -129,6 +132,11 @@ impl Pending {
                 "The alert is closed. If the same thing happens again, a new alert is raised."
                     .to_owned()
             }
+            Pending::Erase(..) => "Their name and contact details are removed from the server \
+                 and from every device at its next sync, and their account is closed for good: \
+                 this can't be undone. Their place in the tree, orders and earnings stay, \
+                 without their name. The request is then resolved."
+                .to_owned(),
         }
     }
 
@@ -141,13 +149,17 @@ impl Pending {
             Pending::Revoke(..) => "Revoke",
             Pending::Acknowledge(_) => "Acknowledge",
             Pending::Resolve(_) => "Resolve",
+            Pending::Erase(..) => "Erase for good",
         }
     }
 
     fn dangerous(&self) -> bool {
         matches!(
             self,
-            Pending::Disable(_) | Pending::EndSessions(_) | Pending::Revoke(..)
+            Pending::Disable(_)
+                | Pending::EndSessions(_)
+                | Pending::Revoke(..)
+                | Pending::Erase(..)
         )
     }
 
@@ -187,6 +199,22 @@ impl Pending {
             Pending::Resolve(alert) => {
                 call::admin_resolve_alert(alert.id, &code).await?;
                 format!("“{}” is resolved.", alert.title)
+            }
+            Pending::Erase(alert, member) => {
+                let erased = call::admin_erase_member(member, &code).await?;
+                // The step-up just made covers closing the request too.
+                call::admin_resolve_alert(alert.id, &code).await?;
+                format!(
+                    "Member {member} is erased: {} device{} revoked, {} sign-in{} deleted.                      The request is resolved.",
+                    count(erased.devices_revoked),
+                    if erased.devices_revoked == 1 { "" } else { "s" },
+                    count(erased.sign_ins_deleted),
+                    if erased.sign_ins_deleted == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                )
             }
         })
     }
@@ -746,6 +774,17 @@ fn alerts_list(
                 </Button>
             }
         });
+        let erase = a
+            .erasure_member
+            .filter(|_| a.state != "resolved")
+            .map(|member| {
+                let alert = a.clone();
+                view! {
+                    <Button variant=ButtonVariant::Danger on_click=Callback::new(move |()| ask.run(Pending::Erase(alert.clone(), member))) test_id="admin-alert-erase">
+                        "Erase their data"
+                    </Button>
+                }
+            });
         let evidence = (!a.evidence.is_empty()).then(|| {
             view! {
                 <dl class="facts admin-evidence">
@@ -781,7 +820,7 @@ fn alerts_list(
                     {a.account_id.map(|id| format!(" · account {id}"))}
                 </p>
                 {evidence}
-                <div class="admin-alert-actions">{acknowledge}{resolve}</div>
+                <div class="admin-alert-actions">{erase}{acknowledge}{resolve}</div>
             </li>
         }
     };

@@ -1,17 +1,23 @@
 //! The outbox as people see it: what was done on this device and where each item is on
 //! its way to the company (saved, sent, applied, refused with the reason). Refreshes
-//! itself while shown, since the sync works in the background.
+//! itself while shown, since the sync works in the background. Also moving the items not
+//! yet applied to another device of the same account, through an encrypted file.
 
 use canopy_core::ipc::{OutboxItemView, OutboxStateView};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::api::action::submit;
+use crate::api::outbox::{OutboxExportView, OutboxFileView, OutboxImportView};
 use crate::api::{self, ApiError};
 use crate::components::badge::{Badge, Tone};
 use crate::components::button::{Button, ButtonVariant};
+use crate::components::callout::Callout;
 use crate::components::card::Card;
-use crate::components::problem::maybe_problem;
+use crate::components::problem::{Problem, maybe_problem};
 use crate::components::states::{EmptyState, ErrorState};
+use crate::components::text_field::TextField;
 use crate::format::local_time;
 
 /// How often the list asks again while it is on screen (milliseconds).
@@ -129,5 +135,222 @@ pub fn OutboxList(
                 }.into_any(),
             }}
         </Card>
+    }
+}
+
+/// The shortest passphrase an export takes (the shell's rule; checked here first so the
+/// field says so at once).
+const MIN_PASSPHRASE: usize = 12;
+
+/// Moving the outbox to another device: export what is not applied yet to an encrypted
+/// file, or import such a file from another device of the same account.
+#[component]
+pub fn OutboxTransfer() -> impl IntoView {
+    view! {
+        <div class="transfer-grid" data-testid="outbox-transfer">
+            <ExportCard />
+            <ImportCard />
+        </div>
+    }
+}
+
+/// "Export pending items": a passphrase twice, then where the file went.
+#[component]
+fn ExportCard() -> impl IntoView {
+    let passphrase = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let short = RwSignal::new(None::<String>);
+    let mismatch = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let done = RwSignal::new(None::<OutboxExportView>);
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        done.set(None);
+        let (p, r) = (passphrase.get(), repeat.get());
+        short.set(
+            (p.chars().count() < MIN_PASSPHRASE)
+                .then(|| format!("Use at least {MIN_PASSPHRASE} characters.")),
+        );
+        mismatch.set((p != r).then(|| "The two passphrases are not the same.".to_owned()));
+        if short.get_untracked().is_some() || mismatch.get_untracked().is_some() {
+            return;
+        }
+        submit(
+            busy,
+            error,
+            move || async move { api::outbox::export_outbox(&p, &r).await },
+            move |view| {
+                passphrase.set(String::new());
+                repeat.set(String::new());
+                done.set(Some(view));
+            },
+        );
+    };
+    view! {
+        <Card
+            title="Export pending items"
+            subtitle="For when this device can't sync: what the company hasn't confirmed yet, in a file only your passphrase opens."
+            test_id="outbox-export"
+        >
+            <form class="form" on:submit=on_submit novalidate>
+                <TextField
+                    id="outbox-export-passphrase"
+                    label="Passphrase for the file"
+                    value=passphrase
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint=format!("At least {MIN_PASSPHRASE} characters. You type it again on the other device; nobody can recover it.")
+                    error=Signal::derive(move || short.get())
+                    required=true
+                />
+                <TextField
+                    id="outbox-export-repeat"
+                    label="The passphrase again"
+                    value=repeat
+                    input_type="password"
+                    autocomplete="new-password"
+                    error=Signal::derive(move || mismatch.get())
+                    required=true
+                />
+                {move || maybe_problem(error.get())}
+                {move || done.get().map(|d| view! {
+                    <Callout title=format!("{} exported", items_text(d.items)) test_id="outbox-export-done">
+                        <p>"Saved to "<span class="mono transfer-path" data-testid="outbox-export-path">{d.path}</span></p>
+                        <p>"Copy it to the Downloads folder of your other device, and import it there with this passphrase. The items stay here too: the company applies each one once."</p>
+                    </Callout>
+                })}
+                <div class="form-actions">
+                    <Button submit=true loading=busy test_id="outbox-export-submit">"Export pending items"</Button>
+                </div>
+            </form>
+        </Card>
+    }
+}
+
+/// "Import from another device": one of the outbox files in the Downloads folder, its
+/// passphrase, then how many items were added.
+#[component]
+fn ImportCard() -> impl IntoView {
+    let files = RwSignal::new(None::<Result<Vec<OutboxFileView>, ApiError>>);
+    let chosen = RwSignal::new(String::new());
+    let passphrase = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let done = RwSignal::new(None::<OutboxImportView>);
+    let reload = move || {
+        spawn_local(async move {
+            let fresh = api::outbox::outbox_files().await;
+            if let Ok(list) = &fresh
+                && !list.iter().any(|f| f.name == chosen.get_untracked())
+            {
+                chosen.set(list.first().map(|f| f.name.clone()).unwrap_or_default());
+            }
+            files.set(Some(fresh));
+        });
+    };
+    reload();
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        done.set(None);
+        let (name, p) = (chosen.get(), passphrase.get());
+        if name.is_empty() {
+            return;
+        }
+        submit(
+            busy,
+            error,
+            move || async move { api::outbox::import_outbox(&name, &p).await },
+            move |view| {
+                passphrase.set(String::new());
+                done.set(Some(view));
+            },
+        );
+    };
+    let picker = move || {
+        match files.get() {
+        None => view! { <p class="muted">"Looking in your Downloads folder…"</p> }.into_any(),
+        Some(Err(problem)) => view! { <Problem error=problem /> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => view! {
+            <p class="muted" data-testid="outbox-import-none">
+                "No outbox file in your Downloads folder. Copy the file exported on your other device (its name ends in .canopy-outbox) there, then refresh the list."
+            </p>
+        }
+        .into_any(),
+        // Radio buttons rather than a select: a file name is long, and a select can't wrap
+        // it (nor stay within a narrow card); arrow keys move between them.
+        Some(Ok(list)) => view! {
+            <fieldset class="transfer-files">
+                <legend class="field-label">"File"</legend>
+                {list
+                    .into_iter()
+                    .map(|f| {
+                        let name = f.name.clone();
+                        let checked = f.name == chosen.get_untracked();
+                        view! {
+                            <label class="transfer-file">
+                                <input
+                                    type="radio"
+                                    name="outbox-import-file"
+                                    value=f.name.clone()
+                                    checked=checked
+                                    data-testid="outbox-import-file"
+                                    on:change=move |_| chosen.set(name.clone())
+                                />
+                                <span class="transfer-file-text">
+                                    <span class="transfer-file-name">{f.name}</span>
+                                    {f.modified.map(|at| view! { <span class="muted">{local_time(&at)}</span> })}
+                                </span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </fieldset>
+        }
+        .into_any(),
+    }
+    };
+    let no_file = Signal::derive(move || chosen.with(String::is_empty));
+    view! {
+        <Card
+            title="Import from another device"
+            subtitle="Items exported on another of your devices, sent from this one. Items already here are skipped."
+            test_id="outbox-import"
+        >
+            <form class="form" on:submit=on_submit novalidate>
+                {picker}
+                <TextField
+                    id="outbox-import-passphrase"
+                    label="The file's passphrase"
+                    value=passphrase
+                    input_type="password"
+                    autocomplete="off"
+                    required=true
+                />
+                {move || maybe_problem(error.get())}
+                {move || done.get().map(|d| view! {
+                    <Callout title=format!("{} added", items_text(d.added)) test_id="outbox-import-done">
+                        {if d.already_present == 0 {
+                            "They are sent to the company at the next sync.".to_owned()
+                        } else {
+                            format!("{} already here, not added again.", items_text(d.already_present))
+                        }}
+                    </Callout>
+                })}
+                <div class="form-actions">
+                    <Button submit=true loading=busy disabled=no_file test_id="outbox-import-submit">"Import"</Button>
+                    <Button variant=ButtonVariant::Secondary on_click=Callback::new(move |()| reload()) test_id="outbox-import-refresh">"Refresh the list"</Button>
+                </div>
+            </form>
+        </Card>
+    }
+}
+
+/// "1 item", "3 items".
+fn items_text(n: u64) -> String {
+    if n == 1 {
+        "1 item".to_owned()
+    } else {
+        format!("{n} items")
     }
 }

@@ -17,6 +17,7 @@ use crate::components::button::{Button, ButtonVariant};
 use crate::components::callout::Callout;
 use crate::components::card::Card;
 use crate::components::modal::Modal;
+use crate::components::privacy::PrivacyCard;
 use crate::components::problem::{Problem, maybe_problem};
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::states::{EmptyState, Skeleton};
@@ -84,11 +85,13 @@ pub fn SecurityCenter() -> impl IntoView {
             <DevicesCard activity=activity reload=reload />
             <SignInsCard activity=activity />
             <AlertsCard activity=activity />
+            <PrivacyCard online=online />
             <div class="security-grid">
                 <RecoveryCard online=online />
                 <AccountPasswordCard online=online />
                 <DevicePasswordCard />
                 <AutoLockCard auto_lock=auto_lock on_saved=on_auto_lock />
+                <crate::components::updates::UpdatesCard />
             </div>
         </section>
     }
@@ -278,7 +281,7 @@ fn sign_ins_table(sign_ins: Vec<SignInView>) -> impl IntoView {
         }
     };
     view! {
-        <p class="security-count muted">{format!("{} attempts", count(total))}</p>
+        <p class="security-count muted">{format!("{} attempt{}", count(total), if total == 1 { "" } else { "s" })}</p>
         <table class="table security-table">
             <thead>
                 <tr>

@@ -1,6 +1,6 @@
 //! The sync center: whether this device is up to date with the company, the progress of
 //! a first download (rows, rate, time left), what waits in the outbox and what the
-//! company refused, and a "sync now" button.
+//! company refused, a "sync now" button, and moving the outbox to another device.
 
 use canopy_core::ipc::SyncStatusView;
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use crate::components::progress::ProgressBar;
 use crate::components::security_banner::SecurityBanner;
 use crate::components::states::LoadingState;
 use crate::format::{count, duration, local_time};
-use crate::pages::outbox::OutboxList;
+use crate::pages::outbox::{OutboxList, OutboxTransfer};
 
 /// How often the figures are read again while the page is shown (milliseconds).
 const POLL_MS: u64 = 1_000;
@@ -62,6 +62,7 @@ pub fn SyncCenter() -> impl IntoView {
                 Some(Ok(s)) => summary(s).into_any(),
             }}
             <OutboxList title="Outbox" />
+            <OutboxTransfer />
         </section>
     }
 }

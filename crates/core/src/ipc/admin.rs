@@ -100,6 +100,10 @@ pub struct AdminAlertView {
     pub acknowledged_at: Option<String>,
     /// RFC 3339.
     pub resolved_at: Option<String>,
+    /// For an erasure request (kind `gdpr_erasure_request`) not processed yet: the member
+    /// whose data to erase.
+    #[serde(default)]
+    pub erasure_member: Option<i64>,
 }
 
 /// One fact behind an alert, ready to show ("Ip", "203.0.113.7").

@@ -7,8 +7,10 @@ mod earnings;
 mod genealogy;
 mod orders;
 mod outbox;
+mod privacy;
 mod security;
 mod team;
+mod updates;
 
 pub use admin::*;
 pub use dashboard::*;
@@ -16,8 +18,10 @@ pub use earnings::*;
 pub use genealogy::*;
 pub use orders::*;
 pub use outbox::*;
+pub use privacy::*;
 pub use security::*;
 pub use team::*;
+pub use updates::*;
 
 use serde::{Deserialize, Serialize};
 

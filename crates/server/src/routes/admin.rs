@@ -429,6 +429,8 @@ pub async fn revoke_device(
     let id = DeviceId::new(id.parse::<i64>().map_err(|_| missing())?);
     let device = state.storage.find_device(id).await?.ok_or_else(missing)?;
     if state.storage.revoke_device(device.id, state.now()).await? {
+        crate::alerts::after_device_revoked(state.storage.as_ref(), &device, true, state.now())
+            .await?;
         audit(
             &state,
             Some(grant.account),

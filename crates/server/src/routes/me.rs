@@ -33,7 +33,7 @@ pub struct DeviceView {
 }
 
 impl DeviceView {
-    fn new(device: DeviceRecord, current: DeviceId) -> Self {
+    pub(crate) fn new(device: DeviceRecord, current: DeviceId) -> Self {
         Self {
             id: device.id.get(),
             current: device.id == current,
@@ -91,6 +91,7 @@ pub async fn revoke_device(
         .ok_or_else(missing)?;
     let now = state.now();
     if state.storage.revoke_device(device.id, now).await? {
+        crate::alerts::after_device_revoked(state.storage.as_ref(), &device, false, now).await?;
         audit(
             &state,
             Some(grant.account),

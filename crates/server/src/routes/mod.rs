@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod error;
 pub mod extract;
 pub mod factor;
+pub mod gdpr;
 pub mod me;
 pub mod members;
 pub mod openapi;
@@ -17,6 +18,7 @@ pub mod session;
 pub mod sign_in;
 pub mod statements;
 pub mod sync;
+pub mod updates;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -47,6 +49,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/me/devices/{id}", delete(me::revoke_device))
         .route("/v1/me/sign-ins", get(me::sign_ins))
         .route("/v1/me/alerts", get(alerts::my_alerts))
+        .route("/v1/me/export", get(gdpr::export))
+        .route("/v1/me/erasure-request", post(gdpr::request_erasure))
+        .route("/v1/admin/members/{id}/erase", post(gdpr::erase_member))
         .route("/v1/sync/bootstrap", post(sync::bootstrap))
         .route("/v1/sync/changes", post(sync::changes))
         .route("/v1/sync/push", post(sync::push))
@@ -91,6 +96,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(commissions::member_statement),
         )
         .route("/v1/me/earnings/{period}", get(commissions::my_earnings))
+        .route(
+            "/v1/updates/{target}/{arch}/{current_version}",
+            get(updates::check),
+        )
+        .route("/v1/releases/{file}", get(updates::artifact))
         .with_state(state)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,7 +5,10 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, statements, sync};
+use super::{
+    admin, alerts, commissions, enroll, gdpr, me, members, session, sign_in, statements, sync,
+    updates,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +34,9 @@ use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, s
         me::revoke_device,
         me::sign_ins,
         alerts::my_alerts,
+        gdpr::export,
+        gdpr::request_erasure,
+        gdpr::erase_member,
         members::member,
         members::enrollees,
         sync::bootstrap,
@@ -54,6 +60,8 @@ use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, s
         commissions::period,
         commissions::my_earnings,
         commissions::member_statement,
+        updates::check,
+        updates::artifact,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -61,6 +69,7 @@ use super::{admin, alerts, commissions, enroll, me, members, session, sign_in, s
         (name = "me", description = "The signed-in person's devices, sign-ins and alerts"),
         (name = "genealogy", description = "Members, scoped by role and downline"),
         (name = "sync", description = "Filling and updating a device's cache (binary bodies)"),
+        (name = "updates", description = "Signed app updates for the Tauri updater (no sign-in)"),
         (name = "admin", description = "Account administration and security alerts (admin role; \
                                         changes need a recent step-up)"),
     )

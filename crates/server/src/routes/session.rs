@@ -66,12 +66,19 @@ pub async fn refresh(
     if let Err(detail) =
         check_device_signature(&device, &message, req.timestamp, &req.signature, now)
     {
+        // The address goes to the operational log (kept for its own short time), not into
+        // the audit chain, which holds ids only.
+        tracing::warn!(
+            account = %record.session.account,
+            ip = %ip_text(peer.ip()),
+            "a refresh came with a bad device signature"
+        );
         audit(
             &state,
             Some(record.session.account),
             "session.refresh_bad_signature",
             Some(format!("session:{}", record.session.family)),
-            json!({"device": device_id.get(), "ip": ip_text(peer.ip())}),
+            json!({"device": device_id.get()}),
         )
         .await?;
         return Err(ApiError::unauthorized(detail));
@@ -96,6 +103,7 @@ pub async fn refresh(
             tracing::warn!(
                 account = %session.account,
                 session = %session.family,
+                ip = %ip_text(peer.ip()),
                 "a used refresh token came back; the session is revoked"
             );
             audit(
@@ -103,7 +111,7 @@ pub async fn refresh(
                 Some(session.account),
                 "session.refresh_reuse",
                 Some(format!("session:{}", session.family)),
-                json!({"device": session.device.get(), "ip": ip_text(peer.ip())}),
+                json!({"device": session.device.get()}),
             )
             .await?;
             Err(ApiError::unauthorized(

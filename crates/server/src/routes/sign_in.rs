@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::extract::ApiJson;
 use super::factor::{
     FactorError, SecondFactor, SessionTokens, TokenPair, audit, check_device_signature,
-    check_second_factor, check_throttle, ip_text, record_failure, sign_in_message,
+    check_second_factor, check_throttle, record_failure, sign_in_message,
 };
 use super::pending::{Pending, Purpose};
 use super::problem::Problem;
@@ -116,7 +116,7 @@ pub async fn sign_in(
     };
 
     if let Err(throttled) = check_throttle(&state, &keys, now).await {
-        state
+        let record = state
             .storage
             .record_sign_in(attempt(SignInOutcome::Throttled))
             .await?;
@@ -125,9 +125,10 @@ pub async fn sign_in(
             actor,
             "sign_in.throttled",
             actor.map(|a| format!("account:{a}")),
-            json!({"ip": ip_text(ip), "device": device.map(DeviceId::get)}),
+            json!({"sign_in": record.id, "device": device.map(DeviceId::get)}),
         )
         .await?;
+        alerts::after_failure_from(state.storage.as_ref(), ip, now).await?;
         return Err(throttled);
     }
 
@@ -160,9 +161,15 @@ pub async fn sign_in(
         (Some(account), SignInOutcome::Success) => account,
         (_, outcome) => {
             record_failure(&state, &keys, now).await?;
-            state.storage.record_sign_in(attempt(outcome)).await?;
+            let record = state.storage.record_sign_in(attempt(outcome)).await?;
             if let (Some(id), SignInOutcome::WrongPassword) = (actor, outcome) {
                 alerts::after_wrong_password(state.storage.as_ref(), id, ip, now).await?;
+            }
+            if matches!(
+                outcome,
+                SignInOutcome::WrongPassword | SignInOutcome::UnknownAccount
+            ) {
+                alerts::after_failure_from(state.storage.as_ref(), ip, now).await?;
             }
             let target = actor.map(|a| format!("account:{a}"));
             audit(
@@ -170,7 +177,7 @@ pub async fn sign_in(
                 actor,
                 "sign_in.failure",
                 target,
-                json!({"reason": outcome.key(), "ip": ip_text(ip), "device": device.map(DeviceId::get)}),
+                json!({"reason": outcome.key(), "sign_in": record.id, "device": device.map(DeviceId::get)}),
             )
             .await?;
             return Err(ApiError::sign_in_failed());
@@ -184,7 +191,7 @@ pub async fn sign_in(
         Some(account.id),
         "sign_in.password_ok",
         Some(format!("account:{}", account.id)),
-        json!({"ip": ip_text(ip), "device": device.map(DeviceId::get), "mfa_enabled": account.mfa.enabled}),
+        json!({"device": device.map(DeviceId::get), "mfa_enabled": account.mfa.enabled}),
     )
     .await?;
     let purpose = if account.mfa.enabled {
@@ -385,7 +392,7 @@ pub async fn mfa(
         Err(FactorError::Malformed(detail)) => return Err(ApiError::invalid(detail)),
         Err(FactorError::Refused(detail)) => {
             record_failure(&state, &keys, now).await?;
-            state
+            let record = state
                 .storage
                 .record_sign_in(attempt(SignInOutcome::WrongSecondFactor, pending.device))
                 .await?;
@@ -394,7 +401,7 @@ pub async fn mfa(
                 Some(account.id),
                 "sign_in.mfa_failure",
                 Some(format!("account:{}", account.id)),
-                json!({"method": method, "ip": ip_text(ip)}),
+                json!({"method": method, "sign_in": record.id}),
             )
             .await?;
             return Err(ApiError::unauthorized(detail));
@@ -438,7 +445,7 @@ pub async fn mfa(
     state.storage.touch_device(device, now).await?;
     // Read before this sign-in is recorded, or it would count as the one before.
     let facts = alerts::sign_in_facts(state.storage.as_ref(), account.id, ip, new_device).await?;
-    state
+    let record = state
         .storage
         .record_sign_in(attempt(SignInOutcome::Success, Some(device)))
         .await?;
@@ -462,7 +469,7 @@ pub async fn mfa(
         Some(format!("account:{}", account.id)),
         json!({
             "method": method,
-            "ip": ip_text(ip),
+            "sign_in": record.id,
             "device": device.get(),
             "new_device": new_device,
             "session": session.family.get(),

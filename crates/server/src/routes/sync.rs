@@ -23,7 +23,7 @@
 //! a role change that shrinks the scope reaches the cache).
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use canopy_core::EnrollmentKind;
@@ -458,6 +458,7 @@ pub struct PushResponseDoc {
     ))]
 pub async fn push(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Authenticated(grant): Authenticated,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<axum::Json<PushResponse>, ApiError> {
@@ -519,6 +520,9 @@ pub async fn push(
             }
         }
     }
+    // Unusual orders and enrollments raise admin alerts; never a reason to fail the push.
+    let applied = crate::watch::applied(&req.commands, &answers);
+    crate::watch::after_push(&state, &grant, peer.ip(), applied).await;
     let results = req
         .commands
         .into_iter()

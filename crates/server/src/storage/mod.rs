@@ -11,6 +11,7 @@
 
 pub mod audit;
 mod error;
+pub mod gdpr;
 mod records;
 pub mod sqlite;
 pub mod throttle;
@@ -28,6 +29,7 @@ use canopy_core::{
 use time::OffsetDateTime;
 
 pub use error::{BackendError, Conflict, StorageError};
+pub use gdpr::{ConsentRecord, Erasure, ErasureRecord, NoteRecord, PurgeCounts, PushRecord};
 pub use records::{
     AccessGrant, AccountRecord, AlertAudience, AlertId, AlertRecord, AlertSeverity, AlertState,
     AuditRecord, DeviceId, DeviceRecord, FailureSummary, FamilyId, IssuedToken, MemberRecord,
@@ -43,6 +45,23 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 /// lowercased (full Unicode) and NFC, so `Zoë@X.de` typed either way finds the account.
 pub fn email_key(email: &str) -> String {
     canopy_core::auth::email_key(email)
+}
+
+/// The network an address belongs to, for "a sign-in from a new network" and its alert's
+/// evidence: the /24 of an IPv4 address, the /48 of an IPv6 one (a home or office line
+/// keeps its prefix when the provider changes the address), as `192.0.2.0/24`.
+pub fn network_of(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
+            format!("{net}/48")
+        }
+    }
 }
 
 /// Everything the server keeps. Methods returning `Result<()>` on a single row report
@@ -188,10 +207,19 @@ pub trait Storage: Send + Sync + 'static {
     async fn record_sign_in(&self, attempt: SignInAttempt) -> Result<SignInRecord>;
     /// Newest first.
     async fn recent_sign_ins(&self, account: AccountId, limit: u32) -> Result<Vec<SignInRecord>>;
-    /// Whether the account ever signed in successfully from this IP (for "new IP" alerts).
+    /// Whether the account ever signed in successfully from this address's network
+    /// ([`network_of`]; for "new network" alerts).
     async fn has_signed_in_from(&self, account: AccountId, ip: IpAddr) -> Result<bool>;
     /// Whether the account ever completed a sign-in at all.
     async fn has_signed_in(&self, account: AccountId) -> Result<bool>;
+    /// Failed password attempts from `ip` after `since` (wrong passwords, unknown emails,
+    /// attempts refused by throttling), and for how many different emails typed
+    /// (`distinct_ips` holds that count).
+    async fn count_failures_from(
+        &self,
+        ip: IpAddr,
+        since: OffsetDateTime,
+    ) -> Result<FailureSummary>;
     /// Wrong passwords typed for the account after `since`, and from how many addresses.
     async fn count_failed_sign_ins(
         &self,
@@ -410,6 +438,33 @@ pub trait Storage: Send + Sync + 'static {
     /// Events with `seq > after`, in order, at most `limit`.
     async fn list_audit(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>>;
 
+    // --- GDPR (SECURITY.md #23, #24) ------------------------------------------------------
+
+    /// The consent recorded with the member's enrollment, if they were enrolled through the
+    /// app.
+    async fn consent_of(&self, member: MemberId) -> Result<Option<ConsentRecord>>;
+    /// The private notes the account wrote, oldest first.
+    async fn notes_by(&self, account: AccountId) -> Result<Vec<NoteRecord>>;
+    /// What the account's devices pushed and from where, oldest first.
+    async fn pushes_by(&self, account: AccountId) -> Result<Vec<PushRecord>>;
+    /// Every sign-in of the account on file, newest first (the retention purge bounds it).
+    async fn all_sign_ins(&self, account: AccountId) -> Result<Vec<SignInRecord>>;
+    /// In one transaction: the member is pseudonymised (name, personal details, notes about
+    /// them), their account made unreachable (email, password, MFA, recovery codes,
+    /// devices revoked and renamed, sessions ended, sign-ins and kept answers deleted,
+    /// alert evidence redacted), the change logged for every device's next delta, and an
+    /// audit event `gdpr.erasure` appended. The node, its orders, earnings and consent
+    /// stay. [`StorageError::NotFound`] if there is no such member; `None`, with nothing
+    /// written, if the member is erased already.
+    async fn erase_member(&self, erasure: Erasure) -> Result<Option<ErasureRecord>>;
+    /// The retention purge: sign-ins older than `sign_ins_before` and alerts resolved
+    /// before `alerts_before` (`None` keeps them), in one transaction.
+    async fn purge_history(
+        &self,
+        sign_ins_before: Option<OffsetDateTime>,
+        alerts_before: Option<OffsetDateTime>,
+    ) -> Result<PurgeCounts>;
+
     // --- Commissions (see the Commissions section at the end of this file) ---------------
 
     /// What a run of `period` reads, in one consistent snapshot: see [`CommissionInput`].
@@ -462,6 +517,59 @@ pub trait Storage: Send + Sync + 'static {
         status: canopy_core::OrderStatus,
         now: OffsetDateTime,
     ) -> Result<()>;
+
+    // --- Transaction watch ----------------------------------------------------------------
+    // What pushes applied, by whom and from where, for the watch's rules (crate::watch).
+
+    /// Records what a push applied, in one transaction; an order or an enrollment recorded
+    /// before (a push repeated after a lost answer) is skipped. An order's member, total and
+    /// volume are read from the order. Events before `forget_before` are deleted. Returns
+    /// what was recorded now.
+    async fn record_push_events(
+        &self,
+        events: Vec<crate::watch::NewPushEvent>,
+        forget_before: OffsetDateTime,
+    ) -> Result<crate::watch::Recorded>;
+    /// The totals (minor units) of `member`'s orders in `currency` placed before `order`,
+    /// cancelled ones left out, newest first, at most `limit`.
+    async fn earlier_order_totals(
+        &self,
+        member: MemberId,
+        order: OrderId,
+        currency: String,
+        limit: u32,
+    ) -> Result<Vec<i64>>;
+    /// Enrollments recorded after `since` from `device` and from `ip`, with at most
+    /// `max_ids` of each one's member ids (oldest first).
+    async fn count_enrollments_since(
+        &self,
+        device: DeviceId,
+        ip: IpAddr,
+        since: OffsetDateTime,
+        max_ids: u32,
+    ) -> Result<crate::watch::EnrollmentCounts>;
+    /// The orders `account` placed in `[from, to)`, their volume, and at most `max_ids` of
+    /// their ids (oldest first).
+    async fn orders_placed_by(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        max_ids: u32,
+    ) -> Result<crate::watch::OrderActivity>;
+    /// The links in `[from, to)` (one account's orders for another account's member) a
+    /// loop of two or three through `account` is made of: its own, those into it, and
+    /// those from an account it ordered for.
+    async fn order_links_around(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<crate::watch::OrderLink>>;
+    /// Raises an admin alert; with [`NewAlert::unless_open`], nothing while an unresolved
+    /// alert of the same kind about the same situation (its evidence's `subject`) exists,
+    /// checked in the same transaction.
+    async fn raise_watch_alert(&self, alert: NewAlert) -> Result<Option<AlertRecord>>;
 }
 
 /// An account as the admin's list shows it: no password hash, no TOTP secret, no tokens.

@@ -77,6 +77,16 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "earnings_by_period",
         sql: include_str!("migrations/0012_earnings_by_period.sql"),
     },
+    Migration {
+        version: 13,
+        name: "push_events",
+        sql: include_str!("migrations/0013_push_events.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "retention",
+        sql: include_str!("migrations/0014_retention.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

@@ -12,6 +12,7 @@ mod audit;
 mod commands;
 mod commissions;
 mod convert;
+mod gdpr;
 mod members;
 mod migrate;
 mod products;
@@ -19,6 +20,7 @@ mod security;
 mod sessions;
 mod sync;
 mod volumes;
+mod watch;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -415,6 +417,15 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn count_failures_from(
+        &self,
+        ip: IpAddr,
+        since: OffsetDateTime,
+    ) -> Result<FailureSummary> {
+        self.read(move |tx| security::count_failures_from(tx, ip, since))
+            .await
+    }
+
     async fn has_signed_in(&self, account: AccountId) -> Result<bool> {
         self.read(move |tx| security::has_signed_in(tx, account))
             .await
@@ -755,6 +766,36 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn consent_of(&self, member: MemberId) -> Result<Option<super::ConsentRecord>> {
+        self.read(move |tx| gdpr::consent_of(tx, member)).await
+    }
+
+    async fn notes_by(&self, account: AccountId) -> Result<Vec<super::NoteRecord>> {
+        self.read(move |tx| gdpr::notes_by(tx, account)).await
+    }
+
+    async fn pushes_by(&self, account: AccountId) -> Result<Vec<super::PushRecord>> {
+        self.read(move |tx| gdpr::pushes_by(tx, account)).await
+    }
+
+    async fn all_sign_ins(&self, account: AccountId) -> Result<Vec<SignInRecord>> {
+        self.read(move |tx| security::recent_sign_ins(tx, account, u32::MAX))
+            .await
+    }
+
+    async fn erase_member(&self, erasure: super::Erasure) -> Result<Option<super::ErasureRecord>> {
+        self.write(move |tx| gdpr::erase_member(tx, &erasure)).await
+    }
+
+    async fn purge_history(
+        &self,
+        sign_ins_before: Option<OffsetDateTime>,
+        alerts_before: Option<OffsetDateTime>,
+    ) -> Result<super::PurgeCounts> {
+        self.write(move |tx| gdpr::purge(tx, sign_ins_before, alerts_before))
+            .await
+    }
+
     async fn find_outcome(&self, account: AccountId, key: &str) -> Result<Option<Outcome>> {
         let key = key.to_owned();
         self.read(move |tx| commands::find_outcome(tx, account, &key))
@@ -783,5 +824,63 @@ impl Storage for SqliteStorage {
         let key = key.to_owned();
         self.write(move |tx| commands::enroll_member(tx, account, &key, enrollment, now))
             .await
+    }
+
+    // --- Transaction watch ----------------------------------------------------------------
+
+    async fn record_push_events(
+        &self,
+        events: Vec<crate::watch::NewPushEvent>,
+        forget_before: OffsetDateTime,
+    ) -> Result<crate::watch::Recorded> {
+        self.write(move |tx| watch::record(tx, &events, forget_before))
+            .await
+    }
+
+    async fn earlier_order_totals(
+        &self,
+        member: MemberId,
+        order: OrderId,
+        currency: String,
+        limit: u32,
+    ) -> Result<Vec<i64>> {
+        self.read(move |tx| watch::earlier_order_totals(tx, member, order, &currency, limit))
+            .await
+    }
+
+    async fn count_enrollments_since(
+        &self,
+        device: DeviceId,
+        ip: IpAddr,
+        since: OffsetDateTime,
+        max_ids: u32,
+    ) -> Result<crate::watch::EnrollmentCounts> {
+        self.read(move |tx| watch::count_enrollments_since(tx, device, ip, since, max_ids))
+            .await
+    }
+
+    async fn orders_placed_by(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        max_ids: u32,
+    ) -> Result<crate::watch::OrderActivity> {
+        self.read(move |tx| watch::orders_placed_by(tx, account, from, to, max_ids))
+            .await
+    }
+
+    async fn order_links_around(
+        &self,
+        account: AccountId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<crate::watch::OrderLink>> {
+        self.read(move |tx| watch::order_links_around(tx, account, from, to))
+            .await
+    }
+
+    async fn raise_watch_alert(&self, alert: NewAlert) -> Result<Option<AlertRecord>> {
+        self.write(move |tx| watch::raise(tx, &alert)).await
     }
 }

@@ -64,14 +64,47 @@ pub(super) fn has_signed_in_from(
     account: AccountId,
     ip: IpAddr,
 ) -> Result<bool> {
+    let network = crate::storage::network_of(ip);
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT ip FROM sign_ins WHERE account_id = ?1 AND outcome = ?2",
+    )?;
+    let mut rows = stmt.query(params![account.get(), SignInOutcome::Success.key()])?;
+    while let Some(row) = rows.next()? {
+        let known: String = row.get(0)?;
+        if known
+            .parse::<IpAddr>()
+            .is_ok_and(|known| crate::storage::network_of(known) == network)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+pub(super) fn count_failures_from(
+    conn: &Connection,
+    ip: IpAddr,
+    since: OffsetDateTime,
+) -> Result<FailureSummary> {
     Ok(conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM sign_ins \
-             WHERE account_id = ?1 AND ip = ?2 AND outcome = ?3)",
+            "SELECT COUNT(*), COUNT(DISTINCT email_hash) FROM sign_ins \
+             WHERE ip = ?1 AND at > ?2 AND outcome IN (?3, ?4, ?5)",
         )?
         .query_row(
-            params![account.get(), ip.to_string(), SignInOutcome::Success.key()],
-            |row| row.get(0),
+            params![
+                ip.to_string(),
+                unix(since),
+                SignInOutcome::WrongPassword.key(),
+                SignInOutcome::UnknownAccount.key(),
+                SignInOutcome::Throttled.key()
+            ],
+            |row| {
+                Ok(FailureSummary {
+                    failures: row.get(0)?,
+                    distinct_ips: row.get(1)?,
+                })
+            },
         )?)
 }
 
