@@ -67,6 +67,8 @@ async fn a_distributor_downloads_their_data_and_an_admin_erases_them() -> Result
                 document["orders"].as_array().map(Vec::len) == Some(orders.len()),
                 "the export's orders are not the server's"
             );
+            // It holds personal data: not left behind on the test machine.
+            std::fs::remove_file(&path)?;
             w.find("[data-testid=privacy]")
                 .await?
                 .scroll_into_view()

@@ -3,52 +3,24 @@
 //! folder, and such a file, copied into the Downloads folder of another device of the
 //! same account, imported there. The file format is `canopy_store::outbox_transfer`'s.
 //!
-//! Files go where the CSV exports go (`csv_export::folder`), under a new name each time;
-//! where the system names no Downloads or Documents folder (a Linux desktop without
-//! `user-dirs.dirs`), to `~/Downloads`, since this export is a rescue and must not fail
-//! for want of a folder. An import names a file of that folder, never a path, so the
+//! Files go where the CSV exports go (`csv_export::folder`: the Downloads folder, else
+//! `~/Downloads`), under a new name each time. An import names a file of that folder, never a path, so the
 //! window can't make the app read anything else.
 
 use std::path::{Path, PathBuf};
 
-use canopy_core::ipc::CommandError;
+use canopy_core::ipc::{CommandError, OutboxExportView, OutboxFileView, OutboxImportView};
 use canopy_store::outbox_transfer::{FILE_EXTENSION, MIN_PASSPHRASE};
 use canopy_store::{Store, StoreError, TransferError};
 use canopy_sync::schedule::Trigger;
-use serde::Serialize;
-use tauri::{Manager, State};
+
+use tauri::State;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
 use super::{blocking, csv_export, open_store};
 use crate::state::AppState;
-
-// These three views cross IPC; `src-ui/src/api/outbox.rs` reads them with the same
-// field names.
-
-/// What an export wrote, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutboxExportView {
-    pub path: String,
-    pub items: u64,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutboxImportView {
-    pub added: u64,
-    pub already_present: u64,
-}
-
-/// An outbox file in the folder imports are read from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutboxFileView {
-    pub name: String,
-    /// When the file was last written (RFC 3339), if the system says.
-    pub modified: Option<String>,
-    pub bytes: u64,
-}
 
 /// Exports the commands not yet applied to a new file in the Downloads folder.
 #[tauri::command]
@@ -61,7 +33,7 @@ pub async fn export_outbox(
     let passphrase = Zeroizing::new(passphrase);
     let confirmation = Zeroizing::new(confirmation);
     let store = open_store(&state).await?;
-    let folder = folder(&app)?;
+    let folder = csv_export::folder(&app)?;
     let now = OffsetDateTime::now_utc();
     blocking(move || export_to(&store, &folder, &passphrase, &confirmation, now)).await
 }
@@ -101,7 +73,7 @@ pub fn export_to(
 /// The outbox files in the Downloads folder, newest first.
 #[tauri::command]
 pub async fn outbox_files(app: tauri::AppHandle) -> Result<Vec<OutboxFileView>, CommandError> {
-    let folder = folder(&app)?;
+    let folder = csv_export::folder(&app)?;
     blocking(move || files_in(&folder)).await
 }
 
@@ -154,7 +126,7 @@ pub async fn import_outbox(
 ) -> Result<OutboxImportView, CommandError> {
     let passphrase = Zeroizing::new(passphrase);
     let store = open_store(&state).await?;
-    let folder = folder(&app)?;
+    let folder = csv_export::folder(&app)?;
     let now = OffsetDateTime::now_utc();
     let view = blocking(move || import_from(&store, &folder, &name, &passphrase, now)).await?;
     if view.added > 0
@@ -196,16 +168,6 @@ pub fn import_from(
     Ok(OutboxImportView {
         added: summary.added as u64,
         already_present: summary.already_present as u64,
-    })
-}
-
-/// Where outbox files are written and looked for (see the module's comment).
-fn folder(app: &tauri::AppHandle) -> Result<PathBuf, CommandError> {
-    csv_export::folder(app).or_else(|no_folder| {
-        app.path()
-            .home_dir()
-            .map(|home| home.join("Downloads"))
-            .map_err(|_| no_folder)
     })
 }
 

@@ -1,8 +1,11 @@
 //! Wrappers of `src-tauri/src/commands/outbox.rs` and `sync.rs`: enrolling offline, the
 //! outbox, and the sync center's figures.
 
-use canopy_core::ipc::{ConsentTextView, EnrollRequest, OutboxItemView, SyncStatusView};
-use serde::{Deserialize, Serialize};
+use canopy_core::ipc::{
+    ConsentTextView, EnrollRequest, OutboxExportView, OutboxFileView, OutboxImportView,
+    OutboxItemView, SyncStatusView,
+};
+use serde::Serialize;
 
 use super::{ApiError, invoke::call};
 
@@ -62,30 +65,7 @@ pub async fn resend_enrollment(seq: i64, request: &EnrollRequest) -> Result<(), 
     call("resend_enrollment", &Resend { seq, request }).await
 }
 
-// Moving the outbox to another device (`src-tauri/src/commands/outbox_transfer.rs`). These
-// views mirror the shell's, field for field.
-
-/// What an export wrote, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct OutboxExportView {
-    pub path: String,
-    pub items: u64,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct OutboxImportView {
-    pub added: u64,
-    pub already_present: u64,
-}
-
-/// An outbox file in the Downloads folder.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct OutboxFileView {
-    pub name: String,
-    pub modified: Option<String>,
-    pub bytes: u64,
-}
+// Moving the outbox to another device (`src-tauri/src/commands/outbox_transfer.rs`).
 
 #[derive(Serialize)]
 struct Export<'a> {

@@ -9,7 +9,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::action::submit;
-use crate::api::outbox::{OutboxExportView, OutboxFileView, OutboxImportView};
 use crate::api::{self, ApiError};
 use crate::components::badge::{Badge, Tone};
 use crate::components::button::{Button, ButtonVariant};
@@ -19,6 +18,7 @@ use crate::components::problem::{Problem, maybe_problem};
 use crate::components::states::{EmptyState, ErrorState};
 use crate::components::text_field::TextField;
 use crate::format::local_time;
+use canopy_core::ipc::{OutboxExportView, OutboxFileView, OutboxImportView};
 
 /// How often the list asks again while it is on screen (milliseconds).
 const POLL_MS: u64 = 2_000;

@@ -132,3 +132,26 @@ pub struct SyncStatusView {
     pub sign_in_needed: bool,
     pub revoked: bool,
 }
+
+/// What an outbox export wrote, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxExportView {
+    pub path: String,
+    pub items: u64,
+}
+
+/// What an outbox import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxImportView {
+    pub added: u64,
+    pub already_present: u64,
+}
+
+/// An outbox file in the folder imports are read from (the Downloads folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxFileView {
+    pub name: String,
+    /// When the file was last written (RFC 3339), if the system says.
+    pub modified: Option<String>,
+    pub bytes: u64,
+}
