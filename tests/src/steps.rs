@@ -63,3 +63,21 @@ pub async fn fits(w: &AppWindow) -> Result<()> {
     ensure!(spill <= 0, "at 1024×768 the screen is {spill} px too wide");
     Ok(())
 }
+
+/// Sets an input's value as a picker would (date and select inputs), firing the events
+/// the UI listens to.
+pub async fn set_value(w: &AppWindow, css: &str, value: &str, event: &str) -> Result<()> {
+    let element = w.find(css).await?;
+    w.driver
+        .execute(
+            "arguments[0].value = arguments[1]; \
+             arguments[0].dispatchEvent(new Event(arguments[2], { bubbles: true }));",
+            vec![
+                element.to_json()?,
+                serde_json::json!(value),
+                serde_json::json!(event),
+            ],
+        )
+        .await?;
+    Ok(())
+}

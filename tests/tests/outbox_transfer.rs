@@ -9,64 +9,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use canopy_core::Role;
-use canopy_core::provisioning::DemoAccount;
 use canopy_e2e::server::DemoServer;
-use canopy_e2e::{AppWindow, scratch, totp_now};
+use canopy_e2e::steps::{fits, set_value, sign_in};
+use canopy_e2e::{AppWindow, scratch};
 
-const DEVICE_PASSWORD: &str = "correct horse battery staple";
 const PASSPHRASE: &str = "the rep's laptop died at the fair";
-
-/// Password, code, device password: from the sign-in screen to the open app.
-async fn sign_in(w: &AppWindow, who: &DemoAccount) -> Result<()> {
-    w.find("[data-testid=sign-in]").await?;
-    w.type_into("#sign-in-email", &who.email).await?;
-    w.type_into("#sign-in-password", &who.password).await?;
-    w.click("[data-testid=sign-in-submit]").await?;
-    w.find("[data-testid=code]").await?;
-    w.type_into("#code-input", &totp_now(&who.totp_secret)?)
-        .await?;
-    w.click("[data-testid=code-submit]").await?;
-    w.find("[data-testid=local-password]").await?;
-    w.type_into("#local-password", DEVICE_PASSWORD).await?;
-    w.type_into("#local-password-repeat", DEVICE_PASSWORD)
-        .await?;
-    w.click("[data-testid=local-password-submit]").await?;
-    w.find("[data-testid=sidebar]").await?;
-    Ok(())
-}
-
-/// Sets an input's value as a picker would, firing the event the UI listens to.
-async fn set_value(w: &AppWindow, css: &str, value: &str, event: &str) -> Result<()> {
-    let element = w.find(css).await?;
-    w.driver
-        .execute(
-            "arguments[0].value = arguments[1]; \
-             arguments[0].dispatchEvent(new Event(arguments[2], { bubbles: true }));",
-            vec![
-                element.to_json()?,
-                serde_json::json!(value),
-                serde_json::json!(event),
-            ],
-        )
-        .await?;
-    Ok(())
-}
-
-/// Neither the window nor the content area spills sideways at 1024×768.
-async fn fits(w: &AppWindow) -> Result<()> {
-    let spill = w
-        .driver
-        .execute(
-            "const c = document.querySelector('.content'); \
-             return Math.max(document.documentElement.scrollWidth - window.innerWidth, \
-                             c ? c.scrollWidth - c.clientWidth : 0);",
-            vec![],
-        )
-        .await?
-        .convert::<i64>()?;
-    ensure!(spill <= 0, "at 1024×768 the screen is {spill} px too wide");
-    Ok(())
-}
 
 /// Scrolls the element matching `css` into view, for the screenshot.
 async fn show(w: &AppWindow, css: &str) -> Result<()> {
@@ -105,7 +52,7 @@ async fn pending_items_are_exported_to_an_encrypted_file() -> Result<()> {
         .check("outbox-transfer", async |w| {
             let rect = w.driver.get_window_rect().await?;
             w.driver.set_window_rect(rect.x, rect.y, 1024, 768).await?;
-            sign_in(w, &who).await?;
+            sign_in(w, &who, None).await?;
             // The first download done (the screens open only then).
             w.click("[data-testid=nav-sync]").await?;
             w.wait_until("the first sync", Duration::from_secs(120), async |w| {

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, ensure};
 use canopy_core::provisioning::Provisioning;
 use canopy_core::{Period, Role};
 use canopy_e2e::server::DemoServer;
-use canopy_e2e::steps::{DEVICE_PASSWORD, account, fits, sign_in};
+use canopy_e2e::steps::{DEVICE_PASSWORD, account, fits, set_value, sign_in};
 use canopy_e2e::{AppWindow, scratch};
 use thirtyfour::Key;
 
@@ -48,24 +48,6 @@ async fn unlock(w: &AppWindow) -> Result<()> {
     w.type_into("#unlock-password", DEVICE_PASSWORD).await?;
     w.click("[data-testid=unlock-submit]").await?;
     w.find("[data-testid=sidebar]").await?;
-    Ok(())
-}
-
-/// Sets an input's value as a picker would (date and select inputs), firing the events
-/// the UI listens to.
-async fn set_value(w: &AppWindow, css: &str, value: &str, event: &str) -> Result<()> {
-    let element = w.find(css).await?;
-    w.driver
-        .execute(
-            "arguments[0].value = arguments[1]; \
-             arguments[0].dispatchEvent(new Event(arguments[2], { bubbles: true }));",
-            vec![
-                element.to_json()?,
-                serde_json::json!(value),
-                serde_json::json!(event),
-            ],
-        )
-        .await?;
     Ok(())
 }
 
