@@ -6,6 +6,7 @@ mod bench;
 mod build;
 mod demo;
 mod e2e;
+mod load;
 mod paths;
 mod proc;
 mod release;
@@ -23,6 +24,7 @@ Commands:
   e2e [NAME…]    only the end-to-end suite (the real window under Xvfb, over WebDriver);
                  NAMEs narrow it to the tests whose names contain one
   bench [ID...]  the benchmarks of shared/PERFORMANCE.md (all, or the ids named)
+  load [ARGS…]   canopy-server loadtest, built optimised (--help lists ARGS)
   build          install what is missing and build the UI and the app, nothing else
   release ...    signed updates: make the release key, sign and publish a release (--help)
   setup          only install what is missing
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         "test" => test::run(),
         "e2e" => e2e::run_suite_only(rest),
         "bench" => bench::run(rest),
+        "load" => load::run(rest),
         "build" => build::build_all().map(|_| ()),
         "release" => release::run(rest),
         "setup" => setup::ensure(setup::Purpose::Test),

@@ -12,6 +12,7 @@ pub mod backup;
 pub mod commissions;
 pub mod config;
 pub mod demo;
+pub mod loadtest;
 pub mod projection;
 pub mod rbac;
 pub mod retention;

@@ -1,6 +1,6 @@
 //! `canopy-server`: `serve` a real deployment from its TOML configuration, run the `demo`
 //! installation, `seed` a database with a generated company, run and close a period's
-//! `commissions`, or print a key's `pin`.
+//! `commissions`, drive a `loadtest` against a server of its own, or print a key's `pin`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +71,42 @@ enum Command {
     Backup(canopy_server::backup::cli::BackupCommand),
     /// Restore an encrypted backup into a database file.
     Restore(canopy_server::backup::cli::RestoreArgs),
+    /// Drive simulated clients (sign-in, bootstrap, then delta syncs with some pushes)
+    /// against a server of its own on 127.0.0.1 over TLS, and report requests/s and latency
+    /// percentiles (PERFORMANCE.md P10). It writes accounts, orders and notes into the
+    /// database: never a production one.
+    Loadtest {
+        /// A server configuration: its database, secrets and limits are used (TLS is the
+        /// demo certificate in --dir, for loopback).
+        #[arg(long, value_name = "FILE", required_unless_present = "database")]
+        config: Option<PathBuf>,
+        /// A database URL instead, e.g. sqlite:///tmp/load.db (seeded when empty).
+        #[arg(long, value_name = "URL", conflicts_with = "config")]
+        database: Option<String>,
+        /// The demo CA, certificate and TOTP key (made if missing); default: a temporary
+        /// directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// Length of the measured phase (20 s unless --requests is given).
+        #[arg(long, value_name = "SECS")]
+        duration: Option<u64>,
+        /// Stop after this many requests in all.
+        #[arg(long, value_name = "M")]
+        requests: Option<u64>,
+        /// Each client pushes an order or a note every K requests (0: delta syncs only).
+        #[arg(long, value_name = "K", default_value_t = 10)]
+        push_every: u32,
+        /// Members of the company seeded into an empty database.
+        #[arg(long, default_value_t = 100_000)]
+        members: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the report as JSON here.
+        #[arg(long, value_name = "OUT")]
+        json: Option<PathBuf>,
+    },
     /// Print the SPKI SHA-256 pin of a PEM private key (publish it before deploying the key).
     Pin {
         #[arg(long, value_name = "FILE")]
@@ -164,6 +200,62 @@ fn run(cli: Cli) -> Result<()> {
                 "{}",
                 runtime()?.block_on(canopy_server::audit_log::run(action))?
             );
+            Ok(())
+        }
+        Command::Loadtest {
+            config,
+            database,
+            dir,
+            clients,
+            duration,
+            requests,
+            push_every,
+            members,
+            seed,
+            json,
+        } => {
+            let temp;
+            let dir = match dir {
+                Some(dir) => dir,
+                None => {
+                    temp = tempfile::tempdir().context("cannot make a temporary directory")?;
+                    temp.path().to_owned()
+                }
+            };
+            let files = demo::ensure_files(&dir)?;
+            let mut server_config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+            match (config, database) {
+                (Some(path), _) => {
+                    let loaded = Config::load(&path)?;
+                    server_config = Config {
+                        tls: server_config.tls,
+                        ..loaded
+                    };
+                }
+                (None, Some(url)) => server_config.database.url = url,
+                (None, None) => anyhow::bail!("give --config or --database"),
+            }
+            let duration = match (duration, requests) {
+                (Some(secs), _) => Some(std::time::Duration::from_secs(secs)),
+                (None, Some(_)) => Some(canopy_server::loadtest::MAX_DURATION),
+                (None, None) => Some(std::time::Duration::from_secs(20)),
+            };
+            let options = canopy_server::loadtest::LoadOptions {
+                clients,
+                duration,
+                requests,
+                push_every,
+                members,
+                seed,
+                ca_cert: files.ca_cert.clone(),
+            };
+            let report =
+                runtime()?.block_on(canopy_server::loadtest::run(&server_config, &options))?;
+            print!("{}", report.text());
+            if let Some(out) = json {
+                std::fs::write(&out, serde_json::to_string_pretty(&report)?)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
             Ok(())
         }
         Command::Demo {
