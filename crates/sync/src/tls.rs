@@ -173,7 +173,7 @@ pub fn client_config(provisioning: &Provisioning) -> Result<rustls::ClientConfig
 }
 
 /// Whether `err` (from reqwest, any depth) is a pin mismatch of [`PinningVerifier`].
-pub(crate) fn is_pin_mismatch(err: &(dyn std::error::Error + 'static)) -> bool {
+pub fn is_pin_mismatch(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut at: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = at {
         if let Some(rustls::Error::InvalidCertificate(

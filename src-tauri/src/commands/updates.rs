@@ -167,7 +167,7 @@ pub fn into_command_error(error: UpdaterError) -> CommandError {
         UpdaterError::InsecureTransportProtocol => {
             CommandError::Security("Canopy takes updates over HTTPS only.".into())
         }
-        UpdaterError::Reqwest(e) if is_pin_mismatch(e) => CommandError::Security(
+        UpdaterError::Reqwest(e) if canopy_sync::tls::is_pin_mismatch(e) => CommandError::Security(
             "The server did not prove it is your company's (its certificate is not the one \
              this app was given). Canopy did not check for updates."
                 .into(),
@@ -185,30 +185,6 @@ pub fn into_command_error(error: UpdaterError) -> CommandError {
         }
         _ => CommandError::Internal(error.to_string()),
     }
-}
-
-/// Whether a request failed because the server's certificate is not a pinned one
-/// (`canopy_sync::tls`'s verifier refuses with `ApplicationVerificationFailure`).
-fn is_pin_mismatch(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = at {
-        if let Some(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::ApplicationVerificationFailure,
-        )) = e.downcast_ref::<rustls::Error>()
-        {
-            return true;
-        }
-        // io::Error hides its inner error from `source()`: look inside.
-        if let Some(inner) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            && is_pin_mismatch(inner)
-        {
-            return true;
-        }
-        at = e.source();
-    }
-    false
 }
 
 fn provisioning(state: &AppState) -> Result<Provisioning, CommandError> {
