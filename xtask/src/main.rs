@@ -8,6 +8,7 @@ mod demo;
 mod e2e;
 mod load;
 mod paths;
+mod postgres;
 mod proc;
 mod release;
 mod setup;

@@ -48,6 +48,8 @@ const E2E_PACKAGES: &[&str] = &[
     "sqlite3",
     // The reference minisign, a peer of the release signatures (src-tauri/tests/updates.rs).
     "minisign",
+    // The server and sync suites run a second time on a throwaway PostgreSQL cluster.
+    "postgresql",
 ];
 
 /// The SQLCipher shell the cache tests use as a peer. Debian bookworm's own

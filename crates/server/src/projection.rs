@@ -69,7 +69,12 @@ pub async fn project(
     }
     let clock = state.clock.clone();
     let summary =
-        commissions::run(state.storage.as_ref(), plan, period, None, || clock.now()).await?;
+        match commissions::run(state.storage.as_ref(), plan, period, None, || clock.now()).await {
+            Ok(summary) => summary,
+            // Another instance (or an admin) is running the period: look again next time.
+            Err(commissions::CommissionError::Busy(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
     tracing::info!(
         %period,
         lines = summary.run.lines,

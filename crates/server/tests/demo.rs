@@ -16,7 +16,8 @@ use canopy_server::storage::{self, Tree};
 async fn first_run_makes_the_accounts_and_later_runs_reuse_them() {
     let dir = tempfile::tempdir().unwrap();
     let files = demo::ensure_files(dir.path()).unwrap();
-    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.database.url = storage::testing::database_url(dir.path(), "demo").await;
     let company = DemoCompany {
         members: 2_000,
         seed: 3,
@@ -121,7 +122,8 @@ async fn first_run_makes_the_accounts_and_later_runs_reuse_them() {
 async fn a_company_without_its_saved_accounts_is_not_reseeded() {
     let dir = tempfile::tempdir().unwrap();
     let files = demo::ensure_files(dir.path()).unwrap();
-    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.database.url = storage::testing::database_url(dir.path(), "demo").await;
     let company = DemoCompany {
         members: 300,
         seed: 1,

@@ -50,7 +50,8 @@ fn a_company_generated_as_of_a_day_ends_its_last_period_that_day() {
 async fn the_demo_is_made_as_of_its_first_run_and_kept_after() {
     let dir = tempfile::tempdir().unwrap();
     let files = demo::ensure_files(dir.path()).unwrap();
-    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.database.url = canopy_server::storage::testing::database_url(dir.path(), "demo").await;
     let company = DemoCompany {
         members: 1_500,
         seed: 4,

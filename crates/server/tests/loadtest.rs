@@ -15,7 +15,7 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let files = demo::ensure_files(dir.path()).unwrap();
     let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
-    config.database.url = format!("sqlite://{}", dir.path().join("load.db").display());
+    config.database.url = canopy_server::storage::testing::database_url(dir.path(), "load").await;
     let options = LoadOptions {
         clients: 5,
         duration: Some(Duration::from_secs(20)),
@@ -27,7 +27,7 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     };
     let report = loadtest::run(&config, &options).await.unwrap();
 
-    assert_eq!(report.database, "sqlite");
+    assert_eq!(report.database, canopy_server::storage::testing::backend());
     assert_eq!(report.members, 2_000);
     assert_eq!((report.clients, report.managers), (5, 1));
     assert!(report.bootstrapped_members >= 5, "{report:?}");

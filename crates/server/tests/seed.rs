@@ -6,8 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use canopy_core::{MemberId, MemberStatus, OrderId};
 use canopy_server::seed::{self, Company, REFERENCE_DATE, SeedError};
-use canopy_server::storage::sqlite::{Options, SqliteStorage};
-use canopy_server::storage::{NewMember, Storage, Tree};
+use canopy_server::storage::{NewMember, Tree};
 
 const N: usize = 10_000;
 
@@ -159,14 +158,13 @@ fn tiny_and_empty_companies() {
 }
 
 #[tokio::test]
-async fn inserts_into_sqlite_in_batches() {
+async fn inserts_in_batches() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = SqliteStorage::open(dir.path().join("seed.db"), Options::default())
-        .await
-        .unwrap();
+    let url = canopy_server::storage::testing::database_url(dir.path(), "seed").await;
+    let storage = canopy_server::storage::open(&url).await.unwrap();
     let company = Company::generate(3_000, 5).unwrap();
     let mut reports = 0;
-    let done = seed::insert(&storage, &company, 700, |_| reports += 1)
+    let done = seed::insert(&*storage, &company, 700, |_| reports += 1)
         .await
         .unwrap();
     assert_eq!(done.members, 3_000);
@@ -215,7 +213,7 @@ async fn inserts_into_sqlite_in_batches() {
     );
     assert_eq!(storage.find_order(OrderId::new(1)).await.unwrap(), None);
 
-    let again = seed::insert(&storage, &company, 700, |_| {})
+    let again = seed::insert(&*storage, &company, 700, |_| {})
         .await
         .unwrap_err();
     assert!(

@@ -1,11 +1,12 @@
-//! The storage layer against a real SQLite file in a temp dir: migrations, accounts, MFA
-//! replay guard, recovery codes, sessions and revocation, throttling, audit, genealogy.
+//! The storage layer against a real database: a SQLite file in a temp dir, or a database of
+//! its own on the PostgreSQL server `CANOPY_TEST_POSTGRES` names (storage::testing).
+//! Migrations, accounts, MFA replay guard, recovery codes, sessions and revocation,
+//! throttling, audit, genealogy.
 
 // The helpers outside `#[test]` fns unwrap too: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use canopy_core::{
@@ -43,27 +44,27 @@ fn token(n: u8, expires: i64) -> IssuedToken {
     }
 }
 
-fn url(path: &Path) -> String {
-    format!("sqlite://{}", path.display())
-}
-
-/// A storage on a fresh file, plus shortcuts that keep the tests readable.
+/// A storage on a fresh database, plus shortcuts that keep the tests readable.
 struct H {
     s: Arc<dyn Storage>,
-    path: PathBuf,
+    url: String,
     _dir: TempDir,
 }
 
 impl H {
     async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("canopy.db");
-        let s = storage::open(&url(&path)).await.unwrap();
-        Self { s, path, _dir: dir }
+        let url = storage::testing::database_url(dir.path(), "canopy").await;
+        let s = storage::open(&url).await.unwrap();
+        Self { s, url, _dir: dir }
     }
 
     async fn reopen(&mut self) {
-        self.s = storage::open(&url(&self.path)).await.unwrap();
+        self.s = storage::open(&self.url).await.unwrap();
+    }
+
+    fn postgres(&self) -> bool {
+        self.url.starts_with("postgres")
     }
 
     async fn account(&self, email: &str) -> AccountRecord {
@@ -120,28 +121,87 @@ impl H {
             .unwrap()
     }
 
-    fn raw(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(&self.path).unwrap()
+    /// Runs SQL on the database directly, as someone holding the file or a database login
+    /// would: each statement's error text, or what its first row's first column reads as
+    /// text (`""` for none).
+    async fn raw(&self, statements: &[&str]) -> Vec<Result<String, String>> {
+        let mut out = Vec::new();
+        if self.postgres() {
+            let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            for sql in statements {
+                let result = client.simple_query(sql).await;
+                out.push(result.map_err(|e| format!("{e:?}")).map(|messages| {
+                    messages
+                        .iter()
+                        .find_map(|m| match m {
+                            tokio_postgres::SimpleQueryMessage::Row(row) => {
+                                Some(row.get(0).unwrap_or("").to_owned())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default()
+                }));
+            }
+        } else {
+            let path = storage::sqlite_file(&self.url).unwrap().unwrap();
+            let conn = rusqlite::Connection::open(path).unwrap();
+            for sql in statements {
+                let result = conn
+                    .prepare(sql)
+                    .and_then(|mut stmt| {
+                        let mut rows = stmt.query([])?;
+                        Ok(match rows.next()? {
+                            Some(row) => match row.get_ref(0)? {
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    String::from_utf8_lossy(t).into_owned()
+                                }
+                                rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                                _ => String::new(),
+                            },
+                            None => String::new(),
+                        })
+                    })
+                    .map_err(|e| e.to_string());
+                out.push(result);
+            }
+        }
+        out
     }
 }
 
 #[tokio::test]
-async fn migrates_an_empty_file_once_in_wal_mode() {
+async fn migrates_an_empty_database_once() {
     let mut h = H::new().await;
     h.reopen().await;
-    let conn = h.raw();
-    let one = |sql: &str| -> String { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
-    let versions = one("SELECT group_concat(version) FROM schema_migrations");
-    assert_eq!(
-        versions, "1,2,3,4,5,6,7,8,9,10,11,12,13,14",
-        "each migration applied once"
-    );
-    assert_eq!(one("PRAGMA journal_mode"), "wal");
-    let tables = one(
-        "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table' \
-         AND name IN ('members', 'member_personal', 'accounts', 'audit_events')",
-    );
-    assert_eq!(tables.split(',').count(), 4, "{tables}");
+    let (versions, tables, mode) = if h.postgres() {
+        (
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations",
+            "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public' \
+             AND tablename IN ('members', 'member_personal', 'accounts', 'audit_events')",
+            "SHOW default_transaction_isolation",
+        )
+    } else {
+        (
+            "SELECT group_concat(version) FROM schema_migrations",
+            "SELECT group_concat(name) FROM sqlite_schema WHERE type = 'table' \
+             AND name IN ('members', 'member_personal', 'accounts', 'audit_events')",
+            "PRAGMA journal_mode",
+        )
+    };
+    let got = h.raw(&[versions, tables, mode]).await;
+    let got: Vec<String> = got.into_iter().map(Result::unwrap).collect();
+    let expected = if h.postgres() {
+        // PostgreSQL's history starts at the SQLite schema's version 14, as one migration.
+        ["1,2", "read committed"]
+    } else {
+        ["1,2,3,4,5,6,7,8,9,10,11,12,13,14,15", "wal"]
+    };
+    assert_eq!(got[0], expected[0], "each migration applied once");
+    assert_eq!(got[1].split(',').count(), 4, "{}", got[1]);
+    assert_eq!(got[2], expected[1]);
 }
 
 #[tokio::test]
@@ -149,11 +209,14 @@ async fn database_urls_pick_the_backend() {
     let memory = storage::open("sqlite::memory:").await.unwrap();
     let nobody = memory.find_account(AccountId::new(1)).await.unwrap();
     assert!(nobody.is_none());
-    let error = storage::open("postgres://canopy:secret@db/canopy").await;
-    assert_eq!(
-        error.err().unwrap().to_string(),
-        "PostgreSQL storage is not supported yet; use a sqlite:// database URL"
-    );
+    let error = storage::open("mysql://canopy:secret@db/canopy").await;
+    let error = error.err().unwrap().to_string();
+    assert!(error.starts_with("unknown database URL"), "{error}");
+    assert!(!error.contains("secret"), "{error}");
+    // Nothing listens on port 1: a clear failure, and the password is not in it.
+    let error = storage::open("postgres://canopy:secret@127.0.0.1:1/canopy").await;
+    let error = error.err().unwrap().to_string();
+    assert_eq!(error, "the database failed; the server log has the details");
 }
 
 #[tokio::test]
@@ -613,21 +676,24 @@ async fn the_audit_log_is_chained_and_the_database_refuses_changes() {
     assert_eq!(verify_chain(&events), Ok(()));
     assert_eq!(h.s.list_audit(2, 100).await.unwrap().len(), 1);
 
-    let conn = h.raw();
     let tampering = [
         "UPDATE audit_events SET action = 'nothing' WHERE seq = 2",
         "DELETE FROM audit_events WHERE seq = 3",
     ];
-    for sql in tampering {
-        let error = conn.execute(sql, []).unwrap_err().to_string();
+    for result in h.raw(&tampering).await {
+        let error = result.unwrap_err();
         assert!(error.contains("audit events are append-only"), "{error}");
     }
-    // Someone with the file who drops the trigger still can't hide an edit.
-    conn.execute_batch(&format!(
-        "DROP TRIGGER audit_events_no_update; {}",
-        tampering[0]
-    ))
-    .unwrap();
+    // Someone with the file (or the database's owner login) who drops the trigger still
+    // can't hide an edit.
+    let drop_trigger = if h.postgres() {
+        "DROP TRIGGER audit_events_no_update ON audit_events"
+    } else {
+        "DROP TRIGGER audit_events_no_update"
+    };
+    for result in h.raw(&[drop_trigger, tampering[0]]).await {
+        result.unwrap();
+    }
     let events = h.s.list_audit(0, 100).await.unwrap();
     let broken = Err(AuditChainError::Altered { seq: 2 });
     assert_eq!(verify_chain(&events), broken);
@@ -793,4 +859,57 @@ async fn orders_are_stored_with_their_lines() {
     );
     let none = h.s.find_order(OrderId::new(6)).await.unwrap();
     assert!(none.is_none(), "the whole batch rolled back");
+}
+
+#[tokio::test]
+async fn one_commission_run_of_a_period_at_a_time() {
+    use canopy_core::Period;
+    use canopy_server::commissions::{self, CommissionError, CommissionPlan};
+    let h = H::new().await;
+    let period = Period::parse("2026-10").unwrap();
+    let other = Period::parse("2026-11").unwrap();
+    let claim = |holder: &str, period: Period, now: i64, until: i64| {
+        h.s.claim_commission_run(period, holder.to_owned(), at(now), at(until))
+    };
+    assert!(claim("a", period, 0, 1_800).await.unwrap());
+    assert!(!claim("b", period, 10, 1_810).await.unwrap(), "a holds it");
+    assert!(
+        claim("b", other, 10, 1_810).await.unwrap(),
+        "another period is free"
+    );
+    h.s.release_commission_run(period, "b".to_owned())
+        .await
+        .unwrap();
+    assert!(
+        !claim("c", period, 20, 1_820).await.unwrap(),
+        "only its holder gives a claim up"
+    );
+    h.s.release_commission_run(period, "a".to_owned())
+        .await
+        .unwrap();
+    assert!(claim("c", period, 30, 60).await.unwrap());
+    // c's process died mid-run: its claim lapses at 60.
+    assert!(!claim("d", period, 59, 100).await.unwrap());
+    assert!(claim("d", period, 60, 100).await.unwrap());
+
+    // A run (an admin's, or another instance's projection) meets the claimed period.
+    let plan = CommissionPlan::load(None).unwrap();
+    let error = commissions::run(&*h.s, &plan, period, None, || at(70))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CommissionError::Busy(p) if p == period));
+    assert_eq!(
+        error.to_string(),
+        "a run of period 2026-10 is in progress (on this or another server instance); \
+         try again when it has finished"
+    );
+    assert!(
+        h.s.commission_period(period).await.unwrap().is_none(),
+        "nothing ran"
+    );
+    // Once the claim lapses the run goes ahead, and gives its own claim up after.
+    commissions::run(&*h.s, &plan, period, None, || at(100))
+        .await
+        .unwrap();
+    assert!(claim("e", period, 101, 200).await.unwrap());
 }

@@ -17,7 +17,8 @@ use rustls::pki_types::pem::PemObject;
 
 async fn start(dir: &Path) -> (DemoFiles, RunningServer) {
     let files = demo::ensure_files(dir).unwrap();
-    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.database.url = canopy_server::storage::testing::database_url(dir, "tls").await;
     let running = server::start(&config).await.unwrap();
     (files, running)
 }

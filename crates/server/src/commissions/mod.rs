@@ -31,6 +31,10 @@ pub enum CommissionError {
     Closed(Period),
     #[error("period {0} has not been run yet: run it before closing it")]
     NeverRun(Period),
+    #[error(
+        "a run of period {0} is in progress (on this or another server instance); try again when it has finished"
+    )]
+    Busy(Period),
     #[error(transparent)]
     Tree(#[from] TreeError),
     #[error(transparent)]
@@ -62,11 +66,51 @@ pub struct RunSummary {
     pub write: Duration,
 }
 
+/// How long a run's claim on its period lasts: far longer than a run of a million members
+/// takes (P9: 10 s), short enough that a run whose process died frees the period soon.
+const RUN_CLAIM: time::Duration = time::Duration::minutes(30);
+
 /// Runs `period`: reads every member and the period's orders, pays them with `plan`, adds
 /// clawbacks for orders refunded after their period closed, and replaces the period's
 /// lines and results in one transaction (with the run's audit row and event). `now` is
 /// asked at the start and at the end.
+///
+/// The period is claimed in storage first, so two instances (or an admin's run and the
+/// projection) never run one period at once: the second gets [`CommissionError::Busy`].
 pub async fn run(
+    storage: &dyn Storage,
+    plan: &CommissionPlan,
+    period: Period,
+    by: Option<AccountId>,
+    now: impl Fn() -> OffsetDateTime,
+) -> Result<RunSummary, CommissionError> {
+    let holder = claim_holder()?;
+    let at = now();
+    if !storage
+        .claim_commission_run(period, holder.clone(), at, at + RUN_CLAIM)
+        .await?
+    {
+        return Err(CommissionError::Busy(period));
+    }
+    let result = run_claimed(storage, plan, period, by, now).await;
+    if let Err(e) = storage.release_commission_run(period, holder).await {
+        // The claim lapses on its own; the run's own outcome is what the caller needs.
+        tracing::warn!(error = %e, %period, "could not release the commission run's claim");
+    }
+    result
+}
+
+/// A random name for one run's claim: 128 bits, hex.
+fn claim_holder() -> Result<String, CommissionError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| StorageError::Invalid("the system's random number generator failed"))?;
+    Ok(data_encoding::HEXLOWER.encode(&bytes))
+}
+
+async fn run_claimed(
     storage: &dyn Storage,
     plan: &CommissionPlan,
     period: Period,

@@ -34,7 +34,9 @@ impl From<CommissionError> for ApiError {
     fn from(error: CommissionError) -> Self {
         match error {
             CommissionError::Closed(_) => ApiError::Conflict(error.to_string()),
-            CommissionError::NeverRun(_) => ApiError::Conflict(error.to_string()),
+            CommissionError::NeverRun(_) | CommissionError::Busy(_) => {
+                ApiError::Conflict(error.to_string())
+            }
             CommissionError::Storage(e) => e.into(),
             other => ApiError::internal(format!("commissions: {other}")),
         }

@@ -1,5 +1,6 @@
 //! The server's storage, behind the object-safe [`Storage`] trait so handlers never know the
-//! database: SQLite now ([`sqlite`]), PostgreSQL later, chosen at start-up by [`open`].
+//! database: SQLite ([`sqlite`], the default) or PostgreSQL ([`postgres`], several instances
+//! on one database), chosen at start-up by [`open`] from the database URL.
 //!
 //! Conventions every backend keeps:
 //! - Instants are UTC unix seconds in the database (`INTEGER`/`BIGINT`) and
@@ -12,8 +13,11 @@
 pub mod audit;
 mod error;
 pub mod gdpr;
+mod keys;
+pub mod postgres;
 mod records;
 pub mod sqlite;
+pub mod testing;
 pub mod throttle;
 
 use std::net::IpAddr;
@@ -504,6 +508,19 @@ pub trait Storage: Send + Sync + 'static {
         member: MemberId,
         period: Period,
     ) -> Result<Option<(PeriodResultRecord, Vec<PeriodResultRecord>)>>;
+    /// Claims `period`'s run for `holder` until `until`: `false` if another holder's claim
+    /// is still unexpired at `now`. One run of a period at a time across every instance on
+    /// the database; the claim is a lease, so a run whose process died stops blocking
+    /// when it lapses.
+    async fn claim_commission_run(
+        &self,
+        period: Period,
+        holder: String,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Gives up `holder`'s claim on `period` (nothing if it holds none).
+    async fn release_commission_run(&self, period: Period, holder: String) -> Result<()>;
     /// A plan recorded by a run, by its hash.
     async fn commission_plan(&self, hash: String) -> Result<Option<PlanRecord>>;
     /// Moves an order to `status` (e.g. paid → refunded) if [`OrderStatus::can_become`]
@@ -605,14 +622,17 @@ pub struct TotpPromotion {
 }
 
 /// Opens (and migrates) the storage a database URL names:
-/// `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or `sqlite::memory:`.
-/// PostgreSQL URLs are recognised and refused until that backend exists. The URL is never
-/// echoed in errors, since a real one may hold a password.
+/// `postgres://user:password@host:port/database` (or `postgresql://`, with libpq's query
+/// options), `sqlite:///absolute/path.db`, `sqlite://relative/path.db` or `sqlite::memory:`.
+/// The URL is never echoed in errors, since a real one may hold a password.
 pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
     match parse_url(url)? {
         Location::SqliteMemory => Ok(Arc::new(sqlite::SqliteStorage::open_in_memory().await?)),
         Location::SqliteFile(path) => Ok(Arc::new(
             sqlite::SqliteStorage::open(path, sqlite::Options::default()).await?,
+        )),
+        Location::Postgres(url) => Ok(Arc::new(
+            postgres::PgStorage::open(&url, postgres::Options::default()).await?,
         )),
     }
 }
@@ -621,6 +641,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
 enum Location {
     SqliteMemory,
     SqliteFile(std::path::PathBuf),
+    Postgres(String),
 }
 
 /// The file a `sqlite://` database URL names; `None` for `sqlite::memory:`; an error for
@@ -628,7 +649,7 @@ enum Location {
 pub fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>> {
     Ok(match parse_url(url)? {
         Location::SqliteFile(path) => Some(path),
-        Location::SqliteMemory => None,
+        Location::SqliteMemory | Location::Postgres(_) => None,
     })
 }
 
@@ -647,12 +668,12 @@ fn parse_url(url: &str) -> Result<Location> {
     }
     let scheme = url.split_once(':').map_or("", |(s, _)| s);
     if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
-        return Err(StorageError::Unsupported(
-            "PostgreSQL storage is not supported yet; use a sqlite:// database URL".to_owned(),
-        ));
+        return Ok(Location::Postgres(url.to_owned()));
     }
     Err(StorageError::Unsupported(
-        "unknown database URL; expected sqlite:///path/to/file.db or sqlite::memory:".to_owned(),
+        "unknown database URL; expected postgres://user@host/database, \
+         sqlite:///path/to/file.db or sqlite::memory:"
+            .to_owned(),
     ))
 }
 
@@ -690,15 +711,20 @@ mod tests {
             ),
             (
                 "postgres://canopy:hunter2@db/canopy",
-                Err("PostgreSQL storage is not supported yet; use a sqlite:// database URL"),
+                Ok(Location::Postgres(
+                    "postgres://canopy:hunter2@db/canopy".into(),
+                )),
             ),
             (
                 "postgresql://db/canopy",
-                Err("PostgreSQL storage is not supported yet; use a sqlite:// database URL"),
+                Ok(Location::Postgres("postgresql://db/canopy".into())),
             ),
             (
                 "mysql://db",
-                Err("unknown database URL; expected sqlite:///path/to/file.db or sqlite::memory:"),
+                Err(
+                    "unknown database URL; expected postgres://user@host/database, \
+                     sqlite:///path/to/file.db or sqlite::memory:",
+                ),
             ),
         ];
         for (url, expected) in cases {

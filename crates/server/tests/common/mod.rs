@@ -110,7 +110,8 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let files = demo::ensure_files(dir.path()).unwrap();
         let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
-        config.database.url = format!("sqlite://{}", dir.path().join("api.db").display());
+        config.database.url =
+            canopy_server::storage::testing::database_url(dir.path(), "api").await;
         config.limits = Limits {
             max_body_bytes: 16 * 1024,
             ..Limits::default()

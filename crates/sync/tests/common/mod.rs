@@ -34,7 +34,8 @@ pub struct Company {
 pub async fn company() -> Company {
     let dir = tempfile::tempdir().unwrap();
     let files = demo::ensure_files(dir.path()).unwrap();
-    let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+    config.database.url = storage::testing::database_url(dir.path(), "company").await;
     let accounts = demo::prepare(
         &files,
         &config,

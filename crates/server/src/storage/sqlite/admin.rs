@@ -6,6 +6,7 @@ use canopy_core::{AccountId, Email, MemberId, MemberNumber, PersonName, Role};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::convert::{opt_parsed, opt_time_at, parsed, time_at};
+use crate::storage::keys::prefix_end;
 use crate::storage::{AccountSummary, Result, StorageError};
 
 const SELECT: &str = "SELECT a.id, a.email, a.role, a.member_id, m.member_number, \
@@ -37,21 +38,6 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<AccountSummary> {
     })
 }
 
-/// The smallest string greater than every string that starts with `prefix`: its last
-/// character moved on by one (UTF-8 byte order is code-point order). `None` when there is
-/// none (an empty prefix, or one ending in U+10FFFF): no upper bound then.
-fn prefix_end(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
 pub(super) fn list_accounts(
     conn: &Connection,
     prefix: &str,
@@ -79,24 +65,4 @@ pub(super) fn list_accounts(
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![prefix, after_key, end, limit], summary_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::prefix_end;
-
-    #[test]
-    fn prefix_ends() {
-        let cases = [
-            ("", None),
-            ("ana", Some("anb")),
-            ("zoë", Some("zoì")),
-            ("a\u{10FFFF}", Some("b")),
-            ("\u{10FFFF}", None),
-            ("a\u{D7FF}", Some("a\u{E000}")),
-        ];
-        for (prefix, end) in cases {
-            assert_eq!(prefix_end(prefix).as_deref(), end, "{prefix:?}");
-        }
-    }
 }

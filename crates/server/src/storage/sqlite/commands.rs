@@ -3,8 +3,8 @@
 
 use canopy_core::sync::push::{Contact, Outcome};
 use canopy_core::{
-    AccountId, Enrollment, MemberId, MemberNumber, MemberStatus, Money, OrderLine, Placement,
-    Position, RankLevel,
+    AccountId, Enrollment, MemberId, MemberNumber, MemberStatus, OrderLine, Placement, Position,
+    RankLevel,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use super::convert::unix;
 use super::{members, products};
 use crate::storage::NewOrder;
+use crate::storage::keys::price_lines;
 use crate::storage::{MemberRecord, NewMember, Result, StorageError};
 
 pub(super) fn find_outcome(
@@ -326,46 +327,10 @@ fn price_order(
     tx: &Connection,
     order: &NewOrder,
 ) -> Result<std::result::Result<Vec<OrderLine>, String>> {
-    let mut lines = Vec::with_capacity(order.lines.len());
-    for (sku, quantity) in &order.lines {
-        let Some(product) = products::find(tx, sku)? else {
-            return Ok(Err(format!("{} is not in the catalogue", sku.as_str())));
-        };
-        if !product.active {
-            return Ok(Err(format!(
-                "{} ({}) is no longer sold",
-                product.name,
-                sku.as_str()
-            )));
-        }
-        lines.push(OrderLine {
-            sku: product.sku,
-            quantity: *quantity,
-            unit_price: product.price,
-            unit_pv: product.pv,
-        });
-    }
-    let Some(first) = lines.first() else {
-        return Ok(Err("An order needs at least one product".into()));
-    };
-    let currency = first.unit_price.currency();
-    if lines.iter().any(|l| l.unit_price.currency() != currency) {
-        return Ok(Err(
-            "These products are priced in different currencies: order them separately".into(),
-        ));
-    }
-    let total = lines
+    let catalogue = order
+        .lines
         .iter()
-        .try_fold(Money::zero(currency), |sum, l| sum.checked_add(l.total()?));
-    let limit = Money::new(order.max_total_minor, currency);
-    match total {
-        Ok(total) if total.minor() <= limit.minor() => Ok(Ok(lines)),
-        Ok(total) => Ok(Err(format!(
-            "This order comes to {total}, over the {limit} limit for one order: \
-             split it, or order through the company"
-        ))),
-        Err(_) => Ok(Err(
-            "This order is too large to total: split it, or order through the company".into(),
-        )),
-    }
+        .map(|(sku, _)| products::find(tx, sku))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(price_lines(order, catalogue))
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use canopy_core::comp::{PeriodOrder, TreeMember};
 use canopy_core::{
-    AccountId, BasisPoints, Currency, EarningsKind, EarningsLine, EarningsLineId, EarningsSource,
-    Gv, MemberId, Money, OrderId, Period, Pv, RankLevel,
+    AccountId, BasisPoints, Currency, EarningsLine, EarningsLineId, EarningsSource, Gv, MemberId,
+    Money, OrderId, Period, Pv, RankLevel,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::json;
@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::audit;
 use super::convert::{ORDER_STATUSES, member_status, order_status, order_status_key, unix};
+use crate::storage::keys::{kind_key, kind_of};
 use crate::storage::{
     CommissionInput, CommissionPeriodRecord, CommissionRunRecord, NewAuditEvent, NewCommissionRun,
     PeriodResultRecord, PlanRecord, Result, StatementRecord, StorageError, StoredLine,
@@ -21,26 +22,6 @@ use crate::storage::{
 
 /// A period's lines are ids `[base, base + PERIOD_ID_SPAN)`.
 use crate::commissions::ids::{PERIOD_SPAN as PERIOD_ID_SPAN, base as id_base};
-
-const KINDS: [EarningsKind; 9] = EarningsKind::ALL;
-
-const fn kind_key(kind: EarningsKind) -> &'static str {
-    match kind {
-        EarningsKind::RetailProfit => "retail_profit",
-        EarningsKind::FastStart => "fast_start",
-        EarningsKind::Unilevel => "unilevel",
-        EarningsKind::Binary => "binary",
-        EarningsKind::Matching => "matching",
-        EarningsKind::RankAdvancement => "rank_advancement",
-        EarningsKind::Leadership => "leadership",
-        EarningsKind::Adjustment => "adjustment",
-        EarningsKind::Clawback => "clawback",
-    }
-}
-
-fn kind_of(key: &str) -> Option<EarningsKind> {
-    KINDS.into_iter().find(|k| kind_key(*k) == key)
-}
 
 /// Borrowed text of a column, without a copy per row.
 fn text<'a>(row: &'a Row<'_>, idx: usize) -> rusqlite::Result<&'a str> {

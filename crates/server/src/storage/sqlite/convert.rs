@@ -1,35 +1,20 @@
 //! Conversions between SQLite values and the storage records: unix-second instants,
 //! enum keys, validated text re-parsed on the way out, and rusqlite errors mapped to ours.
 
-use std::fmt;
-
-use canopy_core::{MemberStatus, OrderStatus, Placement, Position};
+use canopy_core::{Placement, Position};
 use rusqlite::Row;
 use rusqlite::ffi;
 use rusqlite::types::Type;
 use time::OffsetDateTime;
 
+pub(super) use crate::storage::keys::{
+    BadValue, ORDER_STATUSES, member_status, member_status_key, order_status, order_status_key,
+    position_columns, unix,
+};
 use crate::storage::{Conflict, StorageError};
-
-/// A stored value that does not read back as what was written (hand-edited database,
-/// or a bug): reported as a backend failure, naming the column but not the value.
-#[derive(Debug)]
-pub(super) struct BadValue(pub &'static str);
-
-impl fmt::Display for BadValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unreadable stored value: {}", self.0)
-    }
-}
-
-impl std::error::Error for BadValue {}
 
 fn bad(idx: usize, ty: Type, what: &'static str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, ty, Box::new(BadValue(what)))
-}
-
-pub(super) fn unix(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp()
 }
 
 pub(super) fn time_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
@@ -69,65 +54,6 @@ pub(super) fn opt_parsed<T, E>(
         Some(text) => parse(&text)
             .map(Some)
             .map_err(|_| bad(idx, Type::Text, what)),
-    }
-}
-
-pub(super) const fn member_status_key(status: MemberStatus) -> &'static str {
-    match status {
-        MemberStatus::Active => "active",
-        MemberStatus::Inactive => "inactive",
-        MemberStatus::Suspended => "suspended",
-        MemberStatus::Terminated => "terminated",
-        MemberStatus::Erased => "erased",
-    }
-}
-
-pub(super) fn member_status(key: &str) -> Result<MemberStatus, BadValue> {
-    [
-        MemberStatus::Active,
-        MemberStatus::Inactive,
-        MemberStatus::Suspended,
-        MemberStatus::Terminated,
-        MemberStatus::Erased,
-    ]
-    .into_iter()
-    .find(|s| member_status_key(*s) == key)
-    .ok_or(BadValue("member status"))
-}
-
-pub(super) const ORDER_STATUSES: [OrderStatus; 6] = [
-    OrderStatus::Pending,
-    OrderStatus::Paid,
-    OrderStatus::Shipped,
-    OrderStatus::Returned,
-    OrderStatus::Refunded,
-    OrderStatus::Cancelled,
-];
-
-pub(super) const fn order_status_key(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Pending => "pending",
-        OrderStatus::Paid => "paid",
-        OrderStatus::Shipped => "shipped",
-        OrderStatus::Returned => "returned",
-        OrderStatus::Refunded => "refunded",
-        OrderStatus::Cancelled => "cancelled",
-    }
-}
-
-pub(super) fn order_status(key: &str) -> Result<OrderStatus, BadValue> {
-    ORDER_STATUSES
-        .into_iter()
-        .find(|s| order_status_key(*s) == key)
-        .ok_or(BadValue("order status"))
-}
-
-/// `(leg, index)` columns of a placement.
-pub(super) fn position_columns(position: Position) -> (&'static str, i64) {
-    match position {
-        Position::Left => ("left", 0),
-        Position::Right => ("right", 0),
-        Position::Unilevel(i) => ("unilevel", i64::from(i)),
     }
 }
 

@@ -87,6 +87,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         name: "retention",
         sql: include_str!("migrations/0014_retention.sql"),
     },
+    Migration {
+        version: 15,
+        name: "commission_run_claims",
+        sql: include_str!("migrations/0015_commission_run_claims.sql"),
+    },
 ];
 
 pub(super) fn latest_version() -> i64 {

@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod alerts;
 mod audit;
+mod claims;
 mod commands;
 mod commissions;
 mod convert;
@@ -629,6 +630,22 @@ impl Storage for SqliteStorage {
 
     async fn commission_plan(&self, hash: String) -> Result<Option<super::PlanRecord>> {
         self.read(move |tx| commissions::plan(tx, &hash)).await
+    }
+
+    async fn claim_commission_run(
+        &self,
+        period: Period,
+        holder: String,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool> {
+        self.write(move |tx| claims::claim(tx, period, &holder, now, until))
+            .await
+    }
+
+    async fn release_commission_run(&self, period: Period, holder: String) -> Result<()> {
+        self.write(move |tx| claims::release(tx, period, &holder))
+            .await
     }
 
     async fn set_order_status(

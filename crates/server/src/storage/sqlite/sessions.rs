@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
 use super::convert::{BadValue, opt_time_at, parsed, time_at, unix};
+use crate::storage::keys::refresh_refusal;
 use crate::storage::{
     AccessGrant, DeviceId, FamilyId, IssuedToken, NewSession, RefreshRefusal, RefreshRotation,
     RefreshTokenRecord, Result, RevokeReason, RotateOutcome, SessionRecord, StorageError,
@@ -179,17 +180,12 @@ pub(super) fn rotate(
         let session = find_session(tx, session.family)?.ok_or(StorageError::NotFound)?;
         return Ok(RotateOutcome::ReuseDetected(session));
     }
-    let refusal = if session.revoked_at.is_some() {
-        Some(RefreshRefusal::SessionRevoked)
-    } else if found.device_revoked {
-        Some(RefreshRefusal::DeviceRevoked)
-    } else if found.account_disabled {
-        Some(RefreshRefusal::AccountDisabled)
-    } else if found.record.expires_at <= now {
-        Some(RefreshRefusal::Expired)
-    } else {
-        None
-    };
+    let refusal = refresh_refusal(
+        &found.record,
+        found.device_revoked,
+        found.account_disabled,
+        now,
+    );
     if let Some(refusal) = refusal {
         return Ok(RotateOutcome::Refused(refusal));
     }
