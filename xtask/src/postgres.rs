@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{paths, proc};
+use crate::proc;
 
 /// The cluster's superuser, and the user the tests connect as.
 const USER: &str = "canopy";
@@ -20,6 +20,9 @@ pub struct Cluster {
     bin: PathBuf,
     /// `postgres://canopy@127.0.0.1:PORT`, no database: what `CANOPY_TEST_POSTGRES` takes.
     pub url: String,
+    /// The CA that signed the cluster's TLS certificate (for 127.0.0.1), when `openssl`
+    /// could make one: what `CANOPY_TEST_POSTGRES_CA` takes, so tests connect over TLS.
+    pub ca: Option<PathBuf>,
 }
 
 impl Cluster {
@@ -29,29 +32,23 @@ impl Cluster {
     pub fn start(durable: bool) -> Result<Self> {
         proc::step("A throwaway PostgreSQL cluster (initdb, pg_ctl start)");
         let bin = bin_dir()?;
-        let base = paths::cache_dir().join("postgres");
-        std::fs::create_dir_all(&base)
-            .with_context(|| format!("cannot create {}", base.display()))?;
-        let dir = base.join(format!("cluster-{}", std::process::id()));
+        // Under the system's temporary folder, which the `postgres` user can reach (a
+        // home folder usually isn't).
+        let dir = std::env::temp_dir().join(format!("canopy-postgres-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).ok();
         }
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        let ca = certificates(&dir);
         let as_root = proc::output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
         if as_root {
-            // The postgres user must reach the folder: open the path to it for traversal.
-            for ancestor in dir.ancestors().skip(1) {
-                if ancestor == Path::new("/") {
-                    break;
-                }
-                allow_traverse(ancestor);
-            }
             proc::run(proc::command("chown").args(["-R", "postgres:"]).arg(&dir))?;
         }
         let port = free_port()?;
         let cluster = Self {
             url: format!("postgres://{USER}@127.0.0.1:{port}"),
+            ca,
             dir,
             bin,
         };
@@ -77,6 +74,12 @@ impl Cluster {
         if !durable {
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
+        if cluster.ca.is_some() {
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key",
+                cluster.dir.display()
+            ));
+        }
         let mut start = cluster.pg_command("pg_ctl", as_root);
         start
             .arg("-D")
@@ -89,9 +92,17 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Creates an empty database; its URL.
+    /// Creates an empty database; its URL (over TLS verified against the cluster's CA, when
+    /// it has one).
     pub fn create_database(&self, name: &str) -> Result<String> {
-        let url = format!("{}/{name}", self.url);
+        let url = match &self.ca {
+            Some(ca) => format!(
+                "{}/{name}?sslmode=require&sslrootcert={}",
+                self.url,
+                ca.display()
+            ),
+            None => format!("{}/{name}", self.url),
+        };
         let mut psql = Command::new(self.bin.join("psql"));
         psql.args([&format!("{}/postgres", self.url), "-q", "-c"])
             .arg(format!("CREATE DATABASE \"{name}\""));
@@ -126,6 +137,99 @@ impl Drop for Cluster {
     }
 }
 
+/// A CA and a certificate for 127.0.0.1 signed by it (P-256, valid for three days), made
+/// with `openssl` in `dir`; the CA's path, or `None` (the cluster then runs without TLS)
+/// when `openssl` is missing or fails.
+fn certificates(dir: &Path) -> Option<PathBuf> {
+    if !proc::on_path("openssl") {
+        proc::info("openssl is missing: the cluster runs without TLS");
+        return None;
+    }
+    let ext = dir.join("server.ext");
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\n").ok()?;
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "3",
+            "-subj",
+            "/CN=Canopy test database CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "3",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    ];
+    for args in steps {
+        let mut openssl = Command::new("openssl");
+        openssl.args(args).current_dir(dir);
+        match proc::run_captured(&mut openssl) {
+            Ok((true, _)) => {}
+            Ok((false, output)) => {
+                proc::info(&format!(
+                    "openssl failed, the cluster runs without TLS:\n{output}"
+                ));
+                return None;
+            }
+            Err(e) => {
+                proc::info(&format!(
+                    "openssl failed, the cluster runs without TLS: {e}"
+                ));
+                return None;
+            }
+        }
+    }
+    restrict(&dir.join("server.key"));
+    Some(dir.join("ca.pem"))
+}
+
+/// PostgreSQL refuses a key file others can read.
+#[cfg(unix)]
+fn restrict(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path) {}
+
 /// The folder of the newest PostgreSQL server programs: `pg_config --bindir`, else
 /// Debian's `/usr/lib/postgresql/N/bin`, else wherever `initdb` is on PATH.
 fn bin_dir() -> Result<PathBuf> {
@@ -155,21 +259,6 @@ fn bin_dir() -> Result<PathBuf> {
              apt-get install postgresql",
         )
 }
-
-#[cfg(unix)]
-fn allow_traverse(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(dir) {
-        let mut perms = meta.permissions();
-        if perms.mode() & 0o001 == 0 {
-            perms.set_mode(perms.mode() | 0o001);
-            let _ = std::fs::set_permissions(dir, perms);
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn allow_traverse(_dir: &Path) {}
 
 /// A loopback port nobody listens on now.
 fn free_port() -> Result<u16> {

@@ -78,6 +78,10 @@ fn on_postgres(tally: &mut Tally) -> Result<()> {
     proc::step("The server and sync integration tests on PostgreSQL");
     let mut cmd = proc::cargo();
     cmd.env(ENV, &url);
+    // Over TLS, verified against the cluster's own CA, when it has one.
+    if let Some(ca) = cluster.as_ref().and_then(|c| c.ca.as_ref()) {
+        cmd.env("CANOPY_TEST_POSTGRES_CA", ca);
+    }
     let filter = "kind(test) & !binary(backup) & !binary(audit_chain)";
     if proc::on_path("cargo-nextest") {
         cmd.args(["nextest", "run", "--no-fail-fast", "-E", filter]);

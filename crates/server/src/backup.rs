@@ -147,6 +147,18 @@ impl std::fmt::Display for AuditHead {
 pub fn sqlite_path(url: &str) -> Result<PathBuf> {
     match crate::storage::sqlite_file(url) {
         Ok(Some(path)) => Ok(path),
+        Ok(None)
+            if url
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("postgres") =>
+        {
+            Err(BackupError::Usage(
+                "canopy-server backup copies SQLite database files; back PostgreSQL up with \
+                 its own tools (pg_dump, or pg_basebackup with WAL archiving: see the README)"
+                    .to_owned(),
+            ))
+        }
         Ok(None) => Err(BackupError::Usage(
             "backups need a database file: use a sqlite:///path/to/file.db database URL".to_owned(),
         )),

@@ -85,7 +85,8 @@ impl Default for CommissionsConfig {
 }
 
 /// Where the server keeps its data: `sqlite:///var/lib/canopy/canopy.db`,
-/// `sqlite::memory:` (tests), later `postgres://…`.
+/// `postgres://canopy:…@db/canopy` (several instances on one database), or
+/// `sqlite::memory:` (tests).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {

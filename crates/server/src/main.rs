@@ -45,7 +45,7 @@ enum Command {
     /// Fill an empty database with a generated company: the same N and seed always give
     /// the same company.
     Seed {
-        /// e.g. sqlite:///var/lib/canopy/canopy.db
+        /// e.g. sqlite:///var/lib/canopy/canopy.db or postgres://canopy@db/canopy
         #[arg(long, value_name = "URL")]
         database: String,
         #[arg(long, value_name = "N")]
@@ -80,7 +80,8 @@ enum Command {
         /// demo certificate in --dir, for loopback).
         #[arg(long, value_name = "FILE", required_unless_present = "database")]
         config: Option<PathBuf>,
-        /// A database URL instead, e.g. sqlite:///tmp/load.db (seeded when empty).
+        /// A database URL instead, e.g. sqlite:///tmp/load.db or postgres://canopy@db/load
+        /// (seeded when empty).
         #[arg(long, value_name = "URL", conflicts_with = "config")]
         database: Option<String>,
         /// The demo CA, certificate and TOTP key (made if missing); default: a temporary
@@ -141,6 +142,7 @@ struct CommissionsTarget {
     #[arg(long, value_name = "FILE", required_unless_present = "database")]
     config: Option<PathBuf>,
     /// A database URL instead of a configuration, e.g. sqlite:///var/lib/canopy/canopy.db
+    /// or postgres://canopy@db/canopy
     #[arg(long, value_name = "URL", conflicts_with = "config")]
     database: Option<String>,
 }

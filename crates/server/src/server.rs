@@ -74,6 +74,16 @@ impl RunningServer {
         Ok(())
     }
 
+    /// Stop at once, without grace: stands for a crashed process (the fault tests use it).
+    /// The listener closes and every open connection is dropped; requests in flight get no
+    /// answer and their handlers are dropped where they stand, so a transaction they had
+    /// open rolls back.
+    pub fn kill(self) {
+        self.handle.shutdown();
+        self.task.abort();
+        // Dropping `self` stops the background tasks as well.
+    }
+
     /// Serve until the process is stopped.
     pub async fn wait(mut self) -> Result<(), ServeError> {
         (&mut self.task).await??;

@@ -414,6 +414,11 @@ fn backup_refuses_what_it_cannot_do() {
             .to_string(),
         "backups need a database file: use a sqlite:///path/to/file.db database URL"
     );
+    let postgres = backup::sqlite_path("postgres://canopy:secret@db/canopy")
+        .unwrap_err()
+        .to_string();
+    assert!(postgres.contains("pg_dump"), "{postgres}");
+    assert!(!postgres.contains("secret"), "{postgres}");
     assert_eq!(
         backup::sqlite_path("sqlite:///var/lib/canopy/canopy.db").unwrap(),
         PathBuf::from("/var/lib/canopy/canopy.db")

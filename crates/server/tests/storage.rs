@@ -127,7 +127,9 @@ impl H {
     async fn raw(&self, statements: &[&str]) -> Vec<Result<String, String>> {
         let mut out = Vec::new();
         if self.postgres() {
-            let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            // A plain connection: the URL's TLS options are the server's business.
+            let plain = self.url.split('?').next().unwrap();
+            let (client, connection) = tokio_postgres::connect(plain, tokio_postgres::NoTls)
                 .await
                 .unwrap();
             tokio::spawn(connection);
@@ -216,7 +218,10 @@ async fn database_urls_pick_the_backend() {
     // Nothing listens on port 1: a clear failure, and the password is not in it.
     let error = storage::open("postgres://canopy:secret@127.0.0.1:1/canopy").await;
     let error = error.err().unwrap().to_string();
-    assert_eq!(error, "the database failed; the server log has the details");
+    assert_eq!(
+        error,
+        "the database can't be reached right now; try again shortly"
+    );
 }
 
 #[tokio::test]
@@ -912,4 +917,44 @@ async fn one_commission_run_of_a_period_at_a_time() {
         .await
         .unwrap();
     assert!(claim("e", period, 101, 200).await.unwrap());
+}
+
+#[tokio::test]
+async fn postgres_connections_use_tls_verified_against_the_given_ca() {
+    let h = H::new().await;
+    if !h.postgres() || !h.url.contains("sslrootcert=") {
+        eprintln!("PostgreSQL over TLS only: CANOPY_TEST_POSTGRES_CA is not set");
+        return;
+    }
+    // The storage's own connections (application_name canopy-server) are encrypted.
+    h.s.find_account(AccountId::new(1)).await.unwrap();
+    let got = h
+        .raw(&[
+            "SELECT count(*) FILTER (WHERE s.ssl)::text || '/' || count(*)::text \
+                FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                WHERE a.datname = current_database() AND a.application_name = 'canopy-server'",
+        ])
+        .await;
+    let got = got[0].clone().unwrap();
+    let (encrypted, all) = got.split_once('/').unwrap();
+    assert_eq!(encrypted, all, "every connection encrypted: {got}");
+    assert_ne!(all, "0");
+
+    // A CA that didn't sign the server's certificate, or none (the system's roots): the
+    // server can't be verified, so no connection, and the URL's password isn't echoed.
+    let dir = tempfile::tempdir().unwrap();
+    let other_ca = dir.path().join("other-ca.pem");
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    std::fs::write(&other_ca, cert.cert.pem()).unwrap();
+    let base = h.url.split('?').next().unwrap();
+    for url in [
+        format!("{base}?sslmode=require&sslrootcert={}", other_ca.display()),
+        format!("{base}?sslmode=require"),
+    ] {
+        let error = storage::open(&url).await.err().unwrap().to_string();
+        assert_eq!(error, "the database failed; the server log has the details");
+    }
+    let missing = format!("{base}?sslmode=require&sslrootcert=/nonexistent/ca.pem");
+    let error = storage::open(&missing).await.err().unwrap().to_string();
+    assert!(error.contains("/nonexistent/ca.pem"), "{error}");
 }

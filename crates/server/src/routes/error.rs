@@ -14,6 +14,14 @@ pub const SIGN_IN_FAILED: &str = "The email or password is not right";
 /// What a person sees when a session or token no longer works.
 pub const SIGN_IN_AGAIN: &str = "Your session has ended: sign in again";
 
+/// What a person sees when the server's disk is full and a write was refused.
+/// The app keeps an unsent command in its outbox and sends it again (any 5xx is retryable).
+pub const DISK_FULL: &str = "The server's disk is full, so nothing was saved: try again later";
+
+/// What a person sees when the database can't be reached for a moment.
+pub const DATABASE_UNAVAILABLE: &str =
+    "The server can't reach its database right now, so nothing was saved: try again shortly";
+
 /// Why a request failed, in terms of what the client should do.
 #[derive(Debug)]
 pub enum ApiError {
@@ -34,6 +42,11 @@ pub enum ApiError {
     Throttled {
         retry_after: u64,
     },
+    /// The server's disk is full: the write was refused whole, and trying again once
+    /// there is space will work (503).
+    StorageFull,
+    /// The database can't be reached for now (503 with a short Retry-After).
+    Unavailable(String),
     /// A fault on the server; `context` goes to the log only.
     Internal(String),
 }
@@ -74,6 +87,8 @@ impl From<StorageError> for ApiError {
         match error {
             StorageError::NotFound => Self::not_found("Not found."),
             StorageError::Conflict(conflict) => Self::Conflict(capitalise(&conflict.to_string())),
+            StorageError::Full => Self::StorageFull,
+            StorageError::Unavailable(backend) => Self::Unavailable(backend.to_string()),
             // The backend's Display is the database's message (constraint names, never
             // bound values), which is safe for the server log.
             StorageError::Backend(backend) => Self::internal(format!("storage: {backend}")),
@@ -144,6 +159,31 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 response
             }
+            // 503 rather than 507 Insufficient Storage: 507 comes from WebDAV and generic
+            // clients and proxies don't know it, while 503 says to everyone "a temporary
+            // state of the server: try again later", which is what a device should do (the
+            // sync treats any 5xx as retryable and keeps the command in its outbox). The
+            // problem type names the cause.
+            ApiError::StorageFull => {
+                tracing::error!(
+                    "a write was refused: the database's disk is full; free some space"
+                );
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "storage-full", DISK_FULL)
+                    .into_response()
+            }
+            ApiError::Unavailable(context) => {
+                tracing::warn!(%context, "the database can't be reached");
+                let mut response = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    DATABASE_UNAVAILABLE,
+                )
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(5));
+                response
+            }
             ApiError::Internal(context) => {
                 tracing::error!(%context, "request failed on the server");
                 Problem::new(
@@ -186,6 +226,36 @@ mod tests {
         assert!(
             matches!(&conflict, ApiError::Conflict(d) if d == "This device key is already registered.")
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_a_temporary_refusal_with_a_clear_message() {
+        let error = ApiError::from(StorageError::Full);
+        assert!(matches!(error, ApiError::StorageFull));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["status"], 503);
+        assert_eq!(
+            problem["type"],
+            "https://canopy.invalid/problems/storage-full"
+        );
+        assert_eq!(problem["detail"], DISK_FULL);
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_temporary_refusal() {
+        let error = ApiError::from(StorageError::unavailable("connection closed"));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Why a storage call failed, in terms a handler can act on (not found, conflict, invalid,
-//! backend). Messages never carry SQL or data; the backend's own error is only a `source`.
+//! disk full, backend). Messages never carry SQL or data; the backend's own error is only
+//! a `source`.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -18,6 +19,16 @@ pub enum StorageError {
     /// The database URL names a backend this build can't use.
     #[error("{0}")]
     Unsupported(String),
+    /// The disk holding the database is full. The write was refused whole (its
+    /// transaction rolled back, nothing of it kept); reads go on, and writes work again
+    /// once there is space.
+    #[error("the server's disk is full: nothing was saved")]
+    Full,
+    /// The database can't be reached now (restarting, connections dropped, none free in
+    /// time). Nothing of the call was kept unless it had committed; trying again shortly
+    /// is the remedy, and a command's idempotency key makes that safe.
+    #[error("the database can't be reached right now; try again shortly")]
+    Unavailable(#[source] BackendError),
     #[error("the database failed; the server log has the details")]
     Backend(#[source] BackendError),
 }
@@ -69,7 +80,17 @@ impl StorageError {
         Self::Backend(BackendError(error.into()))
     }
 
+    /// [`StorageError::Unavailable`] around the backend's own error.
+    pub fn unavailable(error: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self::Unavailable(BackendError(error.into()))
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, StorageError::NotFound)
+    }
+
+    /// Whether the write failed because the database's disk is full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, StorageError::Full)
     }
 }

@@ -10,6 +10,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// databases. Unset: tests use SQLite files.
 pub const POSTGRES_ENV: &str = "CANOPY_TEST_POSTGRES";
 
+/// With [`POSTGRES_ENV`]: a PEM file of the CA that signed that server's certificate. Set,
+/// every test database URL asks for TLS (`sslmode=require`) verified against it.
+pub const POSTGRES_CA_ENV: &str = "CANOPY_TEST_POSTGRES_CA";
+
 /// Which backend this test run is for: `"postgres"` or `"sqlite"`.
 pub fn backend() -> &'static str {
     if postgres_base().is_some() {
@@ -66,5 +70,14 @@ pub async fn database_url(dir: &Path, name: &str) -> String {
         .unwrap_or_else(|e| panic!("{POSTGRES_ENV}: can't create database {database}: {e}"));
     drop(client);
     let _ = task.await;
-    format!("{base}/{database}")
+    match std::env::var(POSTGRES_CA_ENV) {
+        Ok(ca) if !ca.trim().is_empty() => {
+            let ca = percent_encoding::utf8_percent_encode(
+                ca.trim(),
+                percent_encoding::NON_ALPHANUMERIC,
+            );
+            format!("{base}/{database}?sslmode=require&sslrootcert={ca}")
+        }
+        _ => format!("{base}/{database}"),
+    }
 }

@@ -132,6 +132,33 @@ impl Api {
         }
     }
 
+    /// Like [`Api::start`], with the database at `url` instead of a fresh one in the temp
+    /// dir (e.g. a SQLite file on a small filesystem the test mounted).
+    pub async fn start_with_database(url: String) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let files = demo::ensure_files(dir.path()).unwrap();
+        let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
+        config.database.url = url;
+        config.limits = Limits {
+            max_body_bytes: 16 * 1024,
+            ..Limits::default()
+        };
+        let clock = Clock::manual(T0);
+        let state = server::state_for(&config, clock.clone()).await.unwrap();
+        let running = server::start_with(&config, state.clone()).await.unwrap();
+        let base = format!("https://localhost:{}", running.addr.port());
+        Self {
+            http: client(&files.ca_cert, None),
+            ca: files.ca_cert.clone(),
+            pins: files.pins.clone(),
+            running,
+            base,
+            state,
+            clock,
+            _dir: dir,
+        }
+    }
+
     /// A client whose connections come from `ip` (any 127.0.0.0/8 address routes on loopback).
     pub fn client_from(&self, ip: IpAddr) -> reqwest::Client {
         client(&self.ca, Some(ip))

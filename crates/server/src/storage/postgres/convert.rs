@@ -89,7 +89,18 @@ pub(super) fn changed_one(changes: u64) -> Result<(), StorageError> {
 
 impl From<tokio_postgres::Error> for StorageError {
     fn from(error: tokio_postgres::Error) -> Self {
+        // The connection closed, or the network failed under it (refused, reset).
+        let io = std::error::Error::source(&error).is_some_and(|s| s.is::<std::io::Error>());
+        if error.is_closed() || io {
+            return StorageError::unavailable(error);
+        }
         if let Some(db) = error.as_db_error() {
+            // Class 08 (connection exceptions) and 57P (the server shutting down, crashed,
+            // or not accepting connections yet): a restart, not a fault of the call.
+            let class = db.code().code();
+            if class.starts_with("08") || class.starts_with("57P") {
+                return StorageError::unavailable(error);
+            }
             let code = db.code();
             if *code == SqlState::UNIQUE_VIOLATION {
                 return StorageError::Conflict(conflict_from(db.constraint().unwrap_or("")));
@@ -104,6 +115,10 @@ impl From<tokio_postgres::Error> for StorageError {
             }
             if *code == SqlState::RESTRICT_VIOLATION {
                 return StorageError::Invalid("the database refused the change");
+            }
+            // 53100: the server's disk is full; PostgreSQL aborted the transaction.
+            if *code == SqlState::DISK_FULL {
+                return StorageError::Full;
             }
         }
         StorageError::backend(error)

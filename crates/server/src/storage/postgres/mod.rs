@@ -30,6 +30,7 @@ mod products;
 mod security;
 mod sessions;
 mod sync;
+mod tls;
 mod volumes;
 mod watch;
 
@@ -88,14 +89,23 @@ pub struct PgStorage {
 impl PgStorage {
     /// Connects to the database a `postgres://` URL names (libpq's URL and key-value forms)
     /// and migrates it. Several instances may start at once: migrations take a lock.
+    ///
+    /// TLS follows the URL's `sslmode`, verified against its `sslrootcert` (a PEM file of CA
+    /// certificates) or the system's roots: see [`tls`].
     pub async fn open(url: &str, options: Options) -> Result<Self> {
+        let (url, root_cert) = tls::split_root_cert(url);
         let config: tokio_postgres::Config = url.parse().map_err(|_| {
             StorageError::Unsupported("the postgres:// database URL is malformed".to_owned())
         })?;
-        Self::connect(config, options).await
+        let tls = tls::connector(root_cert.as_deref().map(std::path::Path::new))?;
+        Self::connect(config, tls, options).await
     }
 
-    pub async fn connect(mut config: tokio_postgres::Config, options: Options) -> Result<Self> {
+    pub async fn connect(
+        mut config: tokio_postgres::Config,
+        tls: tokio_postgres_rustls::MakeRustlsConnect,
+        options: Options,
+    ) -> Result<Self> {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.timeout);
         }
@@ -104,7 +114,7 @@ impl PgStorage {
         }
         let manager = Manager::from_config(
             config,
-            tokio_postgres::NoTls,
+            tls,
             ManagerConfig {
                 // One cheap query on reuse: a connection the database dropped (a restart)
                 // is replaced instead of failing the next call.
@@ -131,8 +141,15 @@ impl PgStorage {
         migrate::latest_version()
     }
 
+    /// A pooled connection. None in time, or the database not answering (restarting,
+    /// down), is [`StorageError::Unavailable`]; a connection refused for a reason that
+    /// won't pass (a certificate that doesn't verify, a wrong password) is a backend error.
     async fn client(&self) -> Result<deadpool_postgres::Client> {
-        self.pool.get().await.map_err(StorageError::backend)
+        use deadpool_postgres::PoolError;
+        self.pool.get().await.map_err(|error| match error {
+            PoolError::Backend(error) => StorageError::from(error),
+            other => StorageError::unavailable(other),
+        })
     }
 }
 

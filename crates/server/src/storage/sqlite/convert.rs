@@ -90,6 +90,14 @@ pub(super) fn changed_one(changes: usize) -> Result<(), StorageError> {
 
 impl From<rusqlite::Error> for StorageError {
     fn from(error: rusqlite::Error) -> Self {
+        // SQLITE_FULL (any extended code): a write needed more room than the disk has.
+        // SQLite rolls the statement (or the whole transaction) back, and the caller's
+        // transaction is dropped, so nothing of the write is kept.
+        if let rusqlite::Error::SqliteFailure(failure, _) = &error
+            && failure.code == rusqlite::ErrorCode::DiskFull
+        {
+            return StorageError::Full;
+        }
         if let rusqlite::Error::SqliteFailure(failure, message) = &error
             && failure.code == rusqlite::ErrorCode::ConstraintViolation
         {
@@ -161,6 +169,25 @@ mod tests {
         for (message, expected) in cases {
             assert_eq!(conflict_from(message), expected, "{message}");
         }
+    }
+
+    #[test]
+    fn a_full_disk_is_its_own_error() {
+        for code in [ffi::SQLITE_FULL, ffi::SQLITE_FULL | (1 << 8)] {
+            let error = rusqlite::Error::SqliteFailure(
+                ffi::Error::new(code),
+                Some("database or disk is full".to_owned()),
+            );
+            let storage = StorageError::from(error);
+            assert!(storage.is_full(), "{code}: {storage:?}");
+            assert_eq!(
+                storage.to_string(),
+                "the server's disk is full: nothing was saved"
+            );
+        }
+        // Other I/O failures stay backend failures (logged, a plain 500).
+        let io = rusqlite::Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_IOERR_WRITE), None);
+        assert!(matches!(StorageError::from(io), StorageError::Backend(_)));
     }
 
     #[test]
