@@ -89,8 +89,23 @@ pub(super) fn changed_one(changes: u64) -> Result<(), StorageError> {
 
 impl From<tokio_postgres::Error> for StorageError {
     fn from(error: tokio_postgres::Error) -> Self {
-        // The connection closed, or the network failed under it (refused, reset).
-        let io = std::error::Error::source(&error).is_some_and(|s| s.is::<std::io::Error>());
+        // The connection closed, or the network failed under it (refused, reset): not a
+        // certificate that doesn't verify, which reaches here as an io error too.
+        let io = std::error::Error::source(&error)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .is_some_and(|e| {
+                use std::io::ErrorKind::*;
+                matches!(
+                    e.kind(),
+                    ConnectionRefused
+                        | ConnectionReset
+                        | ConnectionAborted
+                        | NotConnected
+                        | BrokenPipe
+                        | UnexpectedEof
+                        | TimedOut
+                )
+            });
         if error.is_closed() || io {
             return StorageError::unavailable(error);
         }

@@ -43,14 +43,20 @@ pub(super) async fn migrate(client: &mut deadpool_postgres::Client) -> Result<i6
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                 version    BIGINT PRIMARY KEY,
-                 name       TEXT   NOT NULL,
-                 applied_at BIGINT NOT NULL
-             )",
-        )
-        .await?;
+        let exists: bool = tx
+            .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+            .await?
+            .try_get(0)?;
+        if !exists {
+            tx.batch_execute(
+                "CREATE TABLE schema_migrations (
+                     version    BIGINT PRIMARY KEY,
+                     name       TEXT   NOT NULL,
+                     applied_at BIGINT NOT NULL
+                 )",
+            )
+            .await?;
+        }
         let current: i64 = tx
             .query_one(
                 "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
