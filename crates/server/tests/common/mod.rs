@@ -108,34 +108,18 @@ pub fn client(ca: &Path, local: Option<IpAddr>) -> reqwest::Client {
 impl Api {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let files = demo::ensure_files(dir.path()).unwrap();
-        let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
-        config.database.url =
-            canopy_server::storage::testing::database_url(dir.path(), "api").await;
-        config.limits = Limits {
-            max_body_bytes: 16 * 1024,
-            ..Limits::default()
-        };
-        let clock = Clock::manual(T0);
-        let state = server::state_for(&config, clock.clone()).await.unwrap();
-        let running = server::start_with(&config, state.clone()).await.unwrap();
-        let base = format!("https://localhost:{}", running.addr.port());
-        Self {
-            http: client(&files.ca_cert, None),
-            ca: files.ca_cert.clone(),
-            pins: files.pins.clone(),
-            running,
-            base,
-            state,
-            clock,
-            _dir: dir,
-        }
+        let url = canopy_server::storage::testing::database_url(dir.path(), "api").await;
+        Self::start_in(dir, url).await
     }
 
     /// Like [`Api::start`], with the database at `url` instead of a fresh one in the temp
     /// dir (e.g. a SQLite file on a small filesystem the test mounted).
     pub async fn start_with_database(url: String) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), url).await
+    }
+
+    /// The demo's certificate and keys in `dir`, the database at `url`, a manual clock at T0.
+    async fn start_in(dir: tempfile::TempDir, url: String) -> Self {
         let files = demo::ensure_files(dir.path()).unwrap();
         let mut config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
         config.database.url = url;
