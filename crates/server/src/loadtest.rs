@@ -74,6 +74,10 @@ pub struct LoadOptions {
     /// Each client pushes one command (an order or a note, in turn) every this many
     /// requests, so changes keep flowing; 0 for delta syncs only.
     pub push_every: u32,
+    /// Requests per second in all, spread evenly over the clients (each client sends on a
+    /// fixed schedule, whether or not its last answer was slow), or `None` for every client
+    /// to send its next request as soon as the last is answered (the server's saturation).
+    pub rate: Option<f64>,
     /// Members of the company seeded when the database is empty, and its generator's seed.
     pub members: usize,
     pub seed: u64,
@@ -115,6 +119,10 @@ pub struct LoadReport {
     pub bootstrapped_members: u64,
     /// The measured phase.
     pub seconds: f64,
+    /// The offered rate when the clients kept a schedule (see [`LoadOptions::rate`]); the
+    /// latencies are then counted from each request's scheduled time, so a server that
+    /// falls behind shows it in the percentiles instead of hiding it by slowing the clients.
+    pub offered_rate: Option<f64>,
     pub requests: u64,
     pub ok: u64,
     pub failed: u64,
@@ -198,6 +206,14 @@ fn check(options: &LoadOptions) -> Result<(), LoadError> {
             MAX_DURATION.as_secs()
         )));
     }
+    if options
+        .rate
+        .is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 1_000_000.0)
+    {
+        return Err(LoadError::Invalid(
+            "--rate must be a number of requests per second above 0 (at most 1,000,000)".into(),
+        ));
+    }
     if options.requests == Some(0) {
         return Err(LoadError::Invalid("--requests must be at least 1".into()));
     }
@@ -264,10 +280,17 @@ async fn drive(
     let deadline = options.duration.map(|d| started + d);
     let budget = Arc::new(AtomicU64::new(options.requests.unwrap_or(u64::MAX)));
     let mut loops = tokio::task::JoinSet::new();
-    for client in clients {
+    let count = clients.len();
+    for (i, client) in clients.into_iter().enumerate() {
         let (base, budget) = (base.to_owned(), budget.clone());
-        let push_every = options.push_every;
-        loops.spawn(async move { client_loop(client, &base, deadline, &budget, push_every).await });
+        let pace = options.rate.map(|rate| Pace::of(rate, count, i, started));
+        // Each client pushes on its own beat (client i on requests i, i + K, …), so the
+        // clients' pushes spread out rather than coming all at once every K requests.
+        let push = Beat {
+            every: u64::from(options.push_every),
+            phase: i as u64 % u64::from(options.push_every.max(1)),
+        };
+        loops.spawn(async move { client_loop(client, &base, deadline, &budget, push, pace).await });
     }
     let mut tallies = Vec::with_capacity(options.clients);
     while let Some(done) = loops.join_next().await {
@@ -275,6 +298,7 @@ async fn drive(
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut report = summarise(tallies, seconds);
+    report.offered_rate = options.rate;
     report.members = members;
     report.clients = options.clients;
     report.managers = managers;
@@ -486,18 +510,62 @@ async fn set_up(
     Ok((client, received))
 }
 
-/// The measured loop of one client: delta syncs from its cursor, a push every `push_every`
-/// requests, until the deadline or the shared request budget runs out.
+/// Which of a client's requests are pushes: those `n` (from 1) with `n + phase` a multiple
+/// of `every`; none when `every` is 0.
+#[derive(Debug, Clone, Copy)]
+struct Beat {
+    every: u64,
+    phase: u64,
+}
+
+impl Beat {
+    fn push(self, n: u64) -> bool {
+        self.every > 0 && (n + self.phase).is_multiple_of(self.every)
+    }
+}
+
+/// One client's schedule under an offered rate: its `n`th request is due at
+/// `first + n × every`, the clients' first requests spread over one interval.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    first: Instant,
+    every: Duration,
+}
+
+impl Pace {
+    fn of(rate: f64, clients: usize, index: usize, started: Instant) -> Self {
+        let every = Duration::from_secs_f64(clients as f64 / rate);
+        let first = started + every.mul_f64(index as f64 / clients as f64);
+        Self { first, every }
+    }
+
+    /// When request `n` (from 0) is due.
+    fn due(&self, n: u64) -> Instant {
+        self.first + self.every.mul_f64(n as f64)
+    }
+}
+
+/// The measured loop of one client: delta syncs from its cursor, a push on each `beat`, until the deadline or the shared request budget runs out. Under a [`Pace`] each
+/// request waits for its due time and its latency counts from then (a late client sends at
+/// once, and the wait it had shows), as `wrk2` does against coordinated omission.
 async fn client_loop(
     mut client: Client,
     base: &str,
     deadline: Option<Instant>,
     budget: &AtomicU64,
-    push_every: u32,
+    beat: Beat,
+    pace: Option<Pace>,
 ) -> Tally {
     let mut tally = Tally::default();
     let mut n: u64 = 0;
     loop {
+        let due = pace.map(|p| p.due(n));
+        if let Some(due) = due {
+            if deadline.is_some_and(|d| due >= d) {
+                break;
+            }
+            tokio::time::sleep_until(due.into()).await;
+        }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
@@ -509,15 +577,15 @@ async fn client_loop(
             break;
         }
         n += 1;
-        let push = push_every > 0 && n.is_multiple_of(u64::from(push_every));
+        let push = beat.push(n);
         let kind = if push { "push" } else { "changes" };
-        let started = Instant::now();
+        let started = due.unwrap_or_else(Instant::now);
         let result = if push {
             push_one(
                 &client,
                 base,
                 n,
-                !(n / u64::from(push_every.max(1))).is_multiple_of(2),
+                !((n + beat.phase) / beat.every.max(1)).is_multiple_of(2),
             )
             .await
         } else {
@@ -761,7 +829,7 @@ impl LoadReport {
         let mut out = format!(
             "{} clients ({} managers) against {} with {} members; setup {:.1} s \
              ({} members bootstrapped)\n\
-             {} requests in {:.1} s: {:.0} requests/s, {} failed\n\
+             {}{} requests in {:.1} s: {:.0} requests/s, {} failed\n\
              latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}  mean {:.2}\n",
             self.clients,
             self.managers,
@@ -769,6 +837,9 @@ impl LoadReport {
             self.members,
             self.setup_seconds,
             self.bootstrapped_members,
+            self.offered_rate.map_or_else(String::new, |r| format!(
+                "offered {r:.0} requests/s (latency from each request's scheduled time): "
+            )),
             self.requests,
             self.seconds,
             self.requests_per_second,
@@ -813,5 +884,59 @@ mod tests {
         assert_eq!((l.p50, l.p95, l.p99, l.max), (50.0, 95.0, 99.0, 100.0));
         assert_eq!(latency(&mut []), Latency::default());
         assert_eq!(latency(&mut [7000]).p99, 7.0);
+    }
+
+    #[test]
+    fn paced_clients_share_the_rate_and_start_spread_out() {
+        let started = Instant::now();
+        // 500 requests/s over 100 clients: each sends every 200 ms, the first ones 2 ms apart.
+        let first = Pace::of(500.0, 100, 0, started);
+        let tenth = Pace::of(500.0, 100, 10, started);
+        assert_eq!(first.every, Duration::from_millis(200));
+        assert_eq!(first.due(0), started);
+        assert_eq!(tenth.due(0) - started, Duration::from_millis(20));
+        assert_eq!(tenth.due(3) - started, Duration::from_millis(620));
+    }
+
+    #[test]
+    fn clients_push_on_beats_of_their_own() {
+        let pushes = |beat: Beat| (1..=20).filter(|&n| beat.push(n)).collect::<Vec<u64>>();
+        assert_eq!(
+            pushes(Beat {
+                every: 10,
+                phase: 0
+            }),
+            [10, 20]
+        );
+        assert_eq!(
+            pushes(Beat {
+                every: 10,
+                phase: 3
+            }),
+            [7, 17]
+        );
+        assert_eq!(pushes(Beat { every: 0, phase: 0 }), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_rate_must_be_positive_and_finite() {
+        let options = |rate| LoadOptions {
+            clients: 10,
+            duration: Some(Duration::from_secs(1)),
+            requests: None,
+            push_every: 10,
+            rate,
+            members: 100,
+            seed: 1,
+            ca_cert: std::path::PathBuf::new(),
+        };
+        assert!(check(&options(Some(500.0))).is_ok());
+        assert!(check(&options(None)).is_ok());
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(
+                matches!(check(&options(Some(bad))), Err(LoadError::Invalid(_))),
+                "{bad}"
+            );
+        }
     }
 }

@@ -99,6 +99,11 @@ enum Command {
         /// Each client pushes an order or a note every K requests (0: delta syncs only).
         #[arg(long, value_name = "K", default_value_t = 10)]
         push_every: u32,
+        /// Offer this many requests per second in all, each client on a fixed schedule,
+        /// latency counted from each request's scheduled time; without it each client sends
+        /// as soon as its last answer came (the server's saturation).
+        #[arg(long, value_name = "PER_SEC")]
+        rate: Option<f64>,
         /// Members of the company seeded into an empty database.
         #[arg(long, default_value_t = 100_000)]
         members: usize,
@@ -212,6 +217,7 @@ fn run(cli: Cli) -> Result<()> {
             duration,
             requests,
             push_every,
+            rate,
             members,
             seed,
             json,
@@ -247,6 +253,7 @@ fn run(cli: Cli) -> Result<()> {
                 duration,
                 requests,
                 push_every,
+                rate,
                 members,
                 seed,
                 ca_cert: files.ca_cert.clone(),

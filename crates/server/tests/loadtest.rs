@@ -21,6 +21,7 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
         duration: Some(Duration::from_secs(20)),
         requests: Some(200),
         push_every: 5,
+        rate: None,
         members: 2_000,
         seed: 3,
         ca_cert: files.ca_cert.clone(),
@@ -44,10 +45,10 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     for kind in report.by_kind.values() {
         assert_eq!(kind.ok + kind.failed, kind.requests);
     }
-    // One push in five requests per client: about 40, each applied, and the orders they
-    // place come back to their own clients as deltas.
+    // One push in five requests per client, each on a beat of its own: about 40, each
+    // applied, and the orders they place come back to their own clients as deltas.
     let pushes = report.by_kind["push"].requests;
-    assert!((35..=40).contains(&pushes), "{pushes} pushes");
+    assert!((35..=45).contains(&pushes), "{pushes} pushes");
     assert_eq!(report.pushes_applied, pushes);
     assert!(report.delta_ops > 0, "{report:?}");
     let l = report.latency_ms;
@@ -55,12 +56,17 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     assert!(report.requests_per_second > 0.0);
     assert!(report.text().contains("200 requests"));
 
-    // The database is kept: a second run reuses the company and makes new accounts.
+    assert_eq!(report.offered_rate, None);
+
+    // The database is kept: a second run reuses the company and makes new accounts. This
+    // one keeps a schedule: 2 clients offering 40 requests/s in all send 20 requests in
+    // about half a second, not as fast as they can.
     let again = loadtest::run(
         &config,
         &LoadOptions {
             clients: 2,
             requests: Some(20),
+            rate: Some(40.0),
             ..options
         },
     )
@@ -69,6 +75,14 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     assert_eq!(
         (again.members, again.requests, again.failed),
         (2_000, 20, 0)
+    );
+    assert_eq!(again.offered_rate, Some(40.0));
+    assert!(again.seconds >= 0.45, "{again:?}");
+    assert!(again.requests_per_second <= 45.0, "{again:?}");
+    assert!(
+        again.text().contains("offered 40 requests/s"),
+        "{}",
+        again.text()
     );
 }
 
@@ -82,6 +96,7 @@ async fn limits_are_checked_before_anything_starts() {
         duration: Some(Duration::from_secs(1)),
         requests: None,
         push_every: 0,
+        rate: None,
         members: 10,
         seed: 1,
         ca_cert: files.ca_cert.clone(),

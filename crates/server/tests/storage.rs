@@ -792,6 +792,30 @@ async fn ten_thousand_members_in_one_batch_and_their_downlines() {
         h.s.is_in_sponsor_line(MemberId::new(5), MemberId::new(5), 100);
     assert!(!own.await.unwrap());
 
+    // Which changed members a client may see (every delta batch asks, for every change):
+    // the same answer as the sponsor-line walk, under roots with a team small enough to read
+    // whole (300, N) and ones with big teams (1, 2); an unknown id is nobody's.
+    let ids: Vec<MemberId> = [1, 2, 5, 7, 29, 300, 1_201, 4_321, N, N + 50]
+        .map(MemberId::new)
+        .to_vec();
+    for root in [1, 2, 300, 1_201, N] {
+        let got = h.s.members_in_scope(ids.clone(), Some(MemberId::new(root)));
+        let got = got.await.unwrap();
+        let seen: Vec<bool> = got.iter().map(Option::is_some).collect();
+        let expected: Vec<bool> = ids
+            .iter()
+            .map(|id| id.get() <= N && (id.get() == root || below(root, id.get())))
+            .collect();
+        assert_eq!(seen, expected, "under {root}");
+        for (id, found) in ids.iter().zip(&got) {
+            if let Some((member, _)) = found {
+                assert_eq!(member.id, *id);
+            }
+        }
+    }
+    let everyone = h.s.members_in_scope(ids.clone(), None).await.unwrap();
+    assert_eq!(everyone.iter().flatten().count(), ids.len() - 1);
+
     let found = h.s.find_member(MemberId::new(7)).await.unwrap();
     assert_eq!(found, Some(member(7, Some(2), Some((3, Position::Right)))));
     let on_file = h.s.find_member_personal(MemberId::new(300)).await;

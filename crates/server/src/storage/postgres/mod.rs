@@ -35,6 +35,7 @@ mod volumes;
 mod watch;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -45,6 +46,7 @@ use canopy_core::{
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use time::OffsetDateTime;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::IsolationLevel;
 
 use super::{
@@ -84,6 +86,9 @@ impl Default for Options {
 #[derive(Clone)]
 pub struct PgStorage {
     pool: Pool,
+    /// Write transactions of this instance under way at once (see [`Self::writer`]).
+    writers: Arc<Semaphore>,
+    timeout: Duration,
 }
 
 impl PgStorage {
@@ -129,7 +134,11 @@ impl PgStorage {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(StorageError::backend)?;
-        let storage = Self { pool };
+        let storage = Self {
+            pool,
+            writers: Arc::new(Semaphore::new(writers_for(options.max_connections))),
+            timeout: options.timeout,
+        };
         let mut client = storage.client().await?;
         migrate::migrate(&mut client).await?;
         drop(client);
@@ -150,6 +159,26 @@ impl PgStorage {
             PoolError::Backend(error) => StorageError::from(error),
             other => StorageError::unavailable(other),
         })
+    }
+}
+
+/// How many writes of one instance may hold connections at once: writes take turns on
+/// [`WRITE_LOCK`] anyway, and a burst of them waiting for it in the pool would leave no
+/// connection for the reads every other request makes. A quarter of the pool, at least one.
+fn writers_for(max_connections: usize) -> usize {
+    (max_connections / 4).max(1)
+}
+
+impl PgStorage {
+    /// A connection for a write, once fewer than [`writers_for`] of this instance's writes
+    /// are under way; the permit is held until the write ends. Waiting longer than the
+    /// pool's timeout is [`StorageError::Unavailable`], as for a connection.
+    async fn writer(&self) -> Result<(OwnedSemaphorePermit, deadpool_postgres::Client)> {
+        let permit = tokio::time::timeout(self.timeout, self.writers.clone().acquire_owned())
+            .await
+            .map_err(|_| StorageError::unavailable("no turn to write in time"))?
+            .map_err(StorageError::unavailable)?;
+        Ok((permit, self.client().await?))
     }
 }
 
@@ -182,7 +211,7 @@ async fn begin_read(client: &mut deadpool_postgres::Client) -> Result<Transactio
 /// a closure, because the call's future borrows the transaction the helper would own.
 macro_rules! write_tx {
     ($self:ident, |$tx:ident| $call:expr) => {{
-        let mut client = $self.client().await?;
+        let (_turn, mut client) = $self.writer().await?;
         let transaction = begin_write(&mut client).await?;
         let out = {
             let $tx = &transaction;
@@ -204,6 +233,18 @@ macro_rules! read_tx {
         };
         transaction.commit().await?;
         Ok(out)
+    }};
+}
+
+/// `read_one!(self, |db| module::call(db, …))`: a call that runs one statement, outside any
+/// transaction: one statement reads one snapshot anyway, and BEGIN and COMMIT would double
+/// the round trips of the reads every request makes (its access token, a delta's changes
+/// and volumes). The call must only read.
+macro_rules! read_one {
+    ($self:ident, |$db:ident| $call:expr) => {{
+        let client = $self.client().await?;
+        let $db: &deadpool_postgres::Client = &client;
+        Ok($call.await?)
     }};
 }
 
@@ -376,11 +417,11 @@ impl Storage for PgStorage {
         hash: TokenHash,
         now: OffsetDateTime,
     ) -> Result<Option<AccessGrant>> {
-        read_tx!(self, |tx| sessions::find_access(tx, hash, now))
+        read_one!(self, |db| sessions::find_access(db, hash, now))
     }
 
     async fn token_device_revoked(&self, hash: TokenHash) -> Result<bool> {
-        read_tx!(self, |tx| sessions::token_device_revoked(tx, hash))
+        read_one!(self, |db| sessions::token_device_revoked(db, hash))
     }
 
     async fn record_step_up(&self, family: FamilyId, now: OffsetDateTime) -> Result<()> {
@@ -680,7 +721,7 @@ impl Storage for PgStorage {
     }
 
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, Option<MemberId>)>> {
-        read_tx!(self, |tx| sync::changes_since(tx, after, limit))
+        read_one!(self, |db| sync::changes_since(db, after, limit))
     }
 
     async fn latest_change(&self) -> Result<i64> {
@@ -700,7 +741,7 @@ impl Storage for PgStorage {
     }
 
     async fn volumes_of(&self, members: Vec<MemberId>, since: Period) -> Result<Vec<VolumeRow>> {
-        read_tx!(self, |tx| volumes::volumes_of(tx, &members, since))
+        read_one!(self, |db| volumes::volumes_of(db, &members, since))
     }
 
     async fn snapshot_volumes(
@@ -728,6 +769,10 @@ impl Storage for PgStorage {
         ids: Vec<MemberId>,
         root: Option<MemberId>,
     ) -> Result<Vec<Option<MemberWithPersonal>>> {
+        // Most delta batches change no member: no transaction for them.
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         read_tx!(self, |tx| sync::members_in_scope(tx, &ids, root))
     }
 

@@ -5,6 +5,8 @@ use canopy_core::{AccountId, MemberId, Role};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 
+use deadpool_postgres::GenericClient;
+
 use super::Transaction;
 use super::convert::{BadValue, opt_time_at, parsed, time_at, unix};
 use crate::storage::keys::refresh_refusal;
@@ -220,7 +222,7 @@ pub(super) async fn rotate(
     Ok(RotateOutcome::Rotated(session))
 }
 
-pub(super) async fn token_device_revoked(tx: &Transaction<'_>, hash: TokenHash) -> Result<bool> {
+pub(super) async fn token_device_revoked(tx: &impl GenericClient, hash: TokenHash) -> Result<bool> {
     let stmt = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM access_tokens t JOIN devices d ON d.id = t.device_id \
@@ -231,7 +233,7 @@ pub(super) async fn token_device_revoked(tx: &Transaction<'_>, hash: TokenHash) 
 }
 
 pub(super) async fn find_access(
-    tx: &Transaction<'_>,
+    tx: &impl GenericClient,
     hash: TokenHash,
     now: OffsetDateTime,
 ) -> Result<Option<AccessGrant>> {

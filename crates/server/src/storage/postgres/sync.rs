@@ -7,6 +7,8 @@ use canopy_core::{AccountId, MemberId};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 
+use deadpool_postgres::GenericClient;
+
 use super::Transaction;
 use super::convert::{time_at, unix};
 use super::members::{self, MEMBER_COLUMNS, member_from_row};
@@ -186,7 +188,7 @@ pub(super) async fn move_member(
     Ok(logged)
 }
 
-pub(super) async fn latest_change(tx: &Transaction<'_>) -> Result<i64> {
+pub(super) async fn latest_change(tx: &impl GenericClient) -> Result<i64> {
     let stmt = tx
         .prepare_cached("SELECT coalesce(max(seq), 0) FROM member_changes")
         .await?;
@@ -194,7 +196,7 @@ pub(super) async fn latest_change(tx: &Transaction<'_>) -> Result<i64> {
 }
 
 pub(super) async fn changes_since(
-    tx: &Transaction<'_>,
+    tx: &impl GenericClient,
     after: i64,
     limit: u32,
 ) -> Result<Vec<(i64, Option<MemberId>)>> {
@@ -262,8 +264,8 @@ pub(super) async fn scope_checksum(
 }
 
 /// Each of `ids` with its personal details, or `None` where it doesn't exist or isn't in
-/// `root`'s downline. Two statements for the whole list (the visibility walk up from
-/// every id at once, then the rows) instead of SQLite's three lookups per id.
+/// `root`'s downline. Two statements for the whole list (which of them `root` may see, then
+/// the rows) instead of SQLite's three lookups per id.
 pub(super) async fn members_in_scope(
     tx: &Transaction<'_>,
     ids: &[MemberId],
@@ -273,31 +275,9 @@ pub(super) async fn members_in_scope(
         return Ok(Vec::new());
     }
     let raw: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let visible: Option<HashSet<i64>> = match root {
+    let visible = match root {
         None => None,
-        Some(root) => {
-            // As `is_in_sponsor_line(id, root, MAX_DEPTH)` for each id: a walk stops at
-            // the root, at the top, or at the depth bound (which also ends a cycle).
-            let stmt = tx
-                .prepare_cached(
-                    "WITH RECURSIVE up(start, id, depth) AS ( \
-                         SELECT m.id, m.sponsor_id, 1::BIGINT FROM members m \
-                             WHERE m.id = ANY($1::BIGINT[]) \
-                         UNION ALL SELECT up.start, m.sponsor_id, up.depth + 1 FROM members m \
-                             JOIN up ON m.id = up.id \
-                             WHERE up.depth < $3::BIGINT AND up.id <> $2::BIGINT) \
-                     SELECT DISTINCT start FROM up WHERE id = $2::BIGINT",
-                )
-                .await?;
-            let mut set = tx
-                .query(&stmt, &[&raw, &root.get(), &MAX_DEPTH])
-                .await?
-                .iter()
-                .map(|r| r.try_get::<_, i64>(0))
-                .collect::<std::result::Result<HashSet<_>, _>>()?;
-            set.insert(root.get());
-            Some(set)
-        }
+        Some(root) => Some(in_downline(tx, &raw, root.get()).await?),
     };
     let (columns, at) = member_and_personal_columns();
     let sql = format!(
@@ -323,4 +303,73 @@ pub(super) async fn members_in_scope(
             }
         })
         .collect())
+}
+
+/// A team this small is read whole, downwards, to check ids against (most distributors'
+/// are); a bigger one is checked by walking up from the ids instead.
+const SMALL_TEAM: i64 = 500;
+
+/// Which of `ids` are `root` or in its downline, as `is_in_sponsor_line(id, root, MAX_DEPTH)`
+/// would say of each. Every delta batch asks this of every change for every client, and the
+/// sponsor tree is deep (hundreds of levels in a big company), so a walk up from each id to
+/// the top, one index lookup a level, cost more than all else the server does. Instead:
+/// - `root`'s team, when it has at most [`SMALL_TEAM`] members, is read downwards in one
+///   statement (it stops reading past that many), and the ids are looked up in it;
+/// - else the ids' sponsor lines are walked up together, each member read once however many
+///   lines pass through it (they merge towards the top), and not past `root`; each id's line
+///   is then followed here.
+async fn in_downline(tx: &Transaction<'_>, ids: &[i64], root: i64) -> Result<HashSet<i64>> {
+    let stmt = tx
+        .prepare_cached(
+            "WITH RECURSIVE down(id, depth) AS ( \
+                 SELECT $1::BIGINT, 0::BIGINT \
+                 UNION ALL SELECT m.id, down.depth + 1 FROM members m \
+                     JOIN down ON m.sponsor_id = down.id WHERE down.depth < $2::BIGINT) \
+             SELECT id FROM down LIMIT $3",
+        )
+        .await?;
+    let team = tx
+        .query(&stmt, &[&root, &MAX_DEPTH, &(SMALL_TEAM + 2)])
+        .await?
+        .iter()
+        .map(|r| r.try_get::<_, i64>(0))
+        .collect::<std::result::Result<HashSet<i64>, _>>()?;
+    // The root and at most SMALL_TEAM others: the whole team.
+    if i64::try_from(team.len()).unwrap_or(i64::MAX) <= SMALL_TEAM + 1 {
+        return Ok(ids.iter().copied().filter(|id| team.contains(id)).collect());
+    }
+    // `UNION` drops a row met twice, which also ends a walk round a cycle.
+    let stmt = tx
+        .prepare_cached(
+            "WITH RECURSIVE up(id, sponsor) AS ( \
+                 SELECT id, sponsor_id FROM members WHERE id = ANY($1::BIGINT[]) \
+                 UNION SELECT m.id, m.sponsor_id FROM members m \
+                     JOIN up ON m.id = up.sponsor WHERE up.id <> $2::BIGINT) \
+             SELECT id, sponsor FROM up",
+        )
+        .await?;
+    let mut sponsor_of: HashMap<i64, Option<i64>> = HashMap::new();
+    for row in tx.query(&stmt, &[&ids, &root]).await? {
+        sponsor_of.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|&id| reaches(&sponsor_of, id, root))
+        .collect())
+}
+
+/// Whether `root` is `id` or one of its first [`MAX_DEPTH`] sponsors in `sponsor_of`.
+fn reaches(sponsor_of: &HashMap<i64, Option<i64>>, id: i64, root: i64) -> bool {
+    let mut at = id;
+    for _ in 0..=MAX_DEPTH {
+        if at == root {
+            return true;
+        }
+        match sponsor_of.get(&at) {
+            Some(Some(sponsor)) => at = *sponsor,
+            _ => return false,
+        }
+    }
+    false
 }

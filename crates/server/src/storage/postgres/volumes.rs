@@ -6,13 +6,15 @@ use canopy_core::sync::VolumeRow;
 use canopy_core::{MemberId, Period, Pv};
 use tokio_postgres::types::ToSql;
 
+use deadpool_postgres::GenericClient;
+
 use super::Transaction;
 use super::convert::{ORDER_STATUSES, order_status_key};
 use crate::storage::{Result, StorageError};
 
 /// `members`' volumes; the ids travel as one `BIGINT[]`.
 pub(super) async fn volumes_of(
-    tx: &Transaction<'_>,
+    tx: &impl GenericClient,
     members: &[MemberId],
     since: Period,
 ) -> Result<Vec<VolumeRow>> {
@@ -49,7 +51,7 @@ pub(super) async fn snapshot_volumes(
 /// `orders_by_member (member_id, placed_at)` index from the first day of `since`. The
 /// period is the placing time's UTC month, as SQLite's `strftime('%Y-%m', …, 'unixepoch')`.
 async fn summed(
-    tx: &Transaction<'_>,
+    tx: &impl GenericClient,
     ids: &str,
     args: &[&(dyn ToSql + Sync)],
     since: Period,
