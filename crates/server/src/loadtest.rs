@@ -67,6 +67,9 @@ pub enum LoadError {
 pub struct LoadOptions {
     /// Simulated clients (1 to [`MAX_CLIENTS`]).
     pub clients: usize,
+    /// Run this long before the measured phase, the same way but not counted: connections
+    /// and prepared statements warm up, as on a server that has been running a while.
+    pub warmup: Duration,
     /// Stop the measured phase after this long…
     pub duration: Option<Duration>,
     /// …or after this many requests in all, whichever comes first.
@@ -113,10 +116,13 @@ pub struct LoadReport {
     pub members: u64,
     pub clients: usize,
     pub managers: usize,
-    /// Creating the accounts, signing in and bootstrapping every client (not measured).
+    /// Creating the accounts, signing in, bootstrapping every client and one delta each to
+    /// catch up with the others' set-ups (not measured).
     pub setup_seconds: f64,
     /// Members received by the bootstraps in all.
     pub bootstrapped_members: u64,
+    /// The unmeasured warm-up before the measured phase.
+    pub warmup_seconds: f64,
     /// The measured phase.
     pub seconds: f64,
     /// The offered rate when the clients kept a schedule (see [`LoadOptions::rate`]); the
@@ -214,6 +220,12 @@ fn check(options: &LoadOptions) -> Result<(), LoadError> {
             "--rate must be a number of requests per second above 0 (at most 1,000,000)".into(),
         ));
     }
+    if options.warmup > MAX_DURATION {
+        return Err(LoadError::Invalid(format!(
+            "--warmup must be at most {} seconds",
+            MAX_DURATION.as_secs()
+        )));
+    }
     if options.requests == Some(0) {
         return Err(LoadError::Invalid("--requests must be at least 1".into()));
     }
@@ -274,10 +286,27 @@ async fn drive(
         bootstrapped_members += got;
         clients.push(client);
     }
+    // Each client catches up with what the others' set-ups logged (their accounts), so the
+    // measured phase starts from caches as current as a running device's.
+    let mut catch_ups = tokio::task::JoinSet::new();
+    for mut client in clients {
+        let base = base.to_owned();
+        catch_ups.spawn(async move {
+            changes_once(&mut client, &base)
+                .await
+                .map(|_| client)
+                .map_err(|e| LoadError::Setup(format!("the first delta: {e}")))
+        });
+    }
+    let mut clients = Vec::with_capacity(options.clients);
+    while let Some(done) = catch_ups.join_next().await {
+        clients.push(done.map_err(|e| LoadError::Setup(e.to_string()))??);
+    }
     let setup_seconds = setup_started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let deadline = options.duration.map(|d| started + d);
+    let measured_from = started + options.warmup;
+    let deadline = options.duration.map(|d| measured_from + d);
     let budget = Arc::new(AtomicU64::new(options.requests.unwrap_or(u64::MAX)));
     let mut loops = tokio::task::JoinSet::new();
     let count = clients.len();
@@ -290,14 +319,25 @@ async fn drive(
             every: u64::from(options.push_every),
             phase: i as u64 % u64::from(options.push_every.max(1)),
         };
-        loops.spawn(async move { client_loop(client, &base, deadline, &budget, push, pace).await });
+        loops.spawn(async move {
+            client_loop(
+                client,
+                &base,
+                (measured_from, deadline),
+                &budget,
+                push,
+                pace,
+            )
+            .await
+        });
     }
     let mut tallies = Vec::with_capacity(options.clients);
     while let Some(done) = loops.join_next().await {
         tallies.push(done.map_err(|e| LoadError::Setup(e.to_string()))?);
     }
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = measured_from.elapsed().as_secs_f64();
     let mut report = summarise(tallies, seconds);
+    report.warmup_seconds = options.warmup.as_secs_f64();
     report.offered_rate = options.rate;
     report.members = members;
     report.clients = options.clients;
@@ -545,13 +585,15 @@ impl Pace {
     }
 }
 
-/// The measured loop of one client: delta syncs from its cursor, a push on each `beat`, until the deadline or the shared request budget runs out. Under a [`Pace`] each
+/// The loop of one client: delta syncs from its cursor, a push on each `beat`, until the
+/// deadline or the shared request budget runs out; requests started before `measured_from`
+/// are the warm-up, neither counted nor timed (a failure is still reported). Under a [`Pace`] each
 /// request waits for its due time and its latency counts from then (a late client sends at
 /// once, and the wait it had shows), as `wrk2` does against coordinated omission.
 async fn client_loop(
     mut client: Client,
     base: &str,
-    deadline: Option<Instant>,
+    (measured_from, deadline): (Instant, Option<Instant>),
     budget: &AtomicU64,
     beat: Beat,
     pace: Option<Pace>,
@@ -569,17 +611,23 @@ async fn client_loop(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
+        let started = due.unwrap_or_else(Instant::now);
+        let measured = started >= measured_from;
         // Take one request from the budget; none left, stop.
-        if budget
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1))
-            .is_err()
+        if measured
+            && budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1))
+                .is_err()
         {
             break;
         }
         n += 1;
         let push = beat.push(n);
-        let kind = if push { "push" } else { "changes" };
-        let started = due.unwrap_or_else(Instant::now);
+        let kind = match (measured, push) {
+            (false, _) => "warm-up",
+            (true, true) => "push",
+            (true, false) => "changes",
+        };
         let result = if push {
             push_one(
                 &client,
@@ -593,6 +641,7 @@ async fn client_loop(
         };
         let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
         match result {
+            Ok(_) if !measured => continue,
             Ok(Done::Delta(ops)) => tally.delta_ops += ops,
             Ok(Done::Applied) => tally.pushes_applied += 1,
             Err(cause) => {
@@ -829,7 +878,7 @@ impl LoadReport {
         let mut out = format!(
             "{} clients ({} managers) against {} with {} members; setup {:.1} s \
              ({} members bootstrapped)\n\
-             {}{} requests in {:.1} s: {:.0} requests/s, {} failed\n\
+             {}{}{} requests in {:.1} s: {:.0} requests/s, {} failed\n\
              latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}  mean {:.2}\n",
             self.clients,
             self.managers,
@@ -837,6 +886,11 @@ impl LoadReport {
             self.members,
             self.setup_seconds,
             self.bootstrapped_members,
+            if self.warmup_seconds > 0.0 {
+                format!("after {:.0} s of warm-up, ", self.warmup_seconds)
+            } else {
+                String::new()
+            },
             self.offered_rate.map_or_else(String::new, |r| format!(
                 "offered {r:.0} requests/s (latency from each request's scheduled time): "
             )),
@@ -922,6 +976,7 @@ mod tests {
     fn a_rate_must_be_positive_and_finite() {
         let options = |rate| LoadOptions {
             clients: 10,
+            warmup: Duration::ZERO,
             duration: Some(Duration::from_secs(1)),
             requests: None,
             push_every: 10,

@@ -90,6 +90,9 @@ enum Command {
         dir: Option<PathBuf>,
         #[arg(long, default_value_t = 100)]
         clients: usize,
+        /// Run this long first, not counted (connections and prepared statements warm up).
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        warmup: u64,
         /// Length of the measured phase (20 s unless --requests is given).
         #[arg(long, value_name = "SECS")]
         duration: Option<u64>,
@@ -214,6 +217,7 @@ fn run(cli: Cli) -> Result<()> {
             database,
             dir,
             clients,
+            warmup,
             duration,
             requests,
             push_every,
@@ -250,6 +254,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             let options = canopy_server::loadtest::LoadOptions {
                 clients,
+                warmup: std::time::Duration::from_secs(warmup),
                 duration,
                 requests,
                 push_every,

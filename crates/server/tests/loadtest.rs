@@ -18,6 +18,7 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     config.database.url = canopy_server::storage::testing::database_url(dir.path(), "load").await;
     let options = LoadOptions {
         clients: 5,
+        warmup: Duration::ZERO,
         duration: Some(Duration::from_secs(20)),
         requests: Some(200),
         push_every: 5,
@@ -59,14 +60,15 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
     assert_eq!(report.offered_rate, None);
 
     // The database is kept: a second run reuses the company and makes new accounts. This
-    // one keeps a schedule: 2 clients offering 40 requests/s in all send 20 requests in
-    // about half a second, not as fast as they can.
+    // one keeps a schedule: after a warm-up that isn't counted, 2 clients offering 40
+    // requests/s in all send 20 requests in about half a second, not as fast as they can.
     let again = loadtest::run(
         &config,
         &LoadOptions {
             clients: 2,
             requests: Some(20),
             rate: Some(40.0),
+            warmup: Duration::from_millis(500),
             ..options
         },
     )
@@ -77,6 +79,8 @@ async fn a_small_run_makes_requests_that_all_succeed_and_add_up() {
         (2_000, 20, 0)
     );
     assert_eq!(again.offered_rate, Some(40.0));
+    assert_eq!(again.warmup_seconds, 0.5);
+    assert!(!again.by_kind.contains_key("warm-up"), "{again:?}");
     assert!(again.seconds >= 0.45, "{again:?}");
     assert!(again.requests_per_second <= 45.0, "{again:?}");
     assert!(
@@ -93,6 +97,7 @@ async fn limits_are_checked_before_anything_starts() {
     let config = files.config(SocketAddr::from(([127, 0, 0, 1], 0)));
     let options = LoadOptions {
         clients: loadtest::MAX_CLIENTS + 1,
+        warmup: Duration::ZERO,
         duration: Some(Duration::from_secs(1)),
         requests: None,
         push_every: 0,

@@ -9,7 +9,12 @@
 //!   chain's head, the change log's next position) sees every write committed before it.
 //!   Change-log positions are therefore taken and committed in order, and a delta reading
 //!   `seq > cursor` never skips one that commits later. Reads never wait for the lock.
-//! - **Reads** run at REPEATABLE READ, read-only: one consistent snapshot per call.
+//! - **Reads** run at REPEATABLE READ, read-only: one consistent snapshot per call; a
+//!   read of one statement runs outside a transaction (`read_one!`).
+//! - The transaction watch's own events (`record_push_events`) are written without the lock
+//!   (`write_unordered!`): they log no change, touch no audit chain and decide nothing by
+//!   compare-and-set (a second event for one order is skipped by a unique index), and
+//!   every push writes them, so taking turns for them would double each push's wait.
 //!
 //! The pool's connections keep their prepared statements (`prepare_cached`). Bulk writes
 //! (seeding, commission lines) send whole columns as arrays through `unnest`, one round
@@ -213,6 +218,25 @@ macro_rules! write_tx {
     ($self:ident, |$tx:ident| $call:expr) => {{
         let (_turn, mut client) = $self.writer().await?;
         let transaction = begin_write(&mut client).await?;
+        let out = {
+            let $tx = &transaction;
+            $call.await?
+        };
+        transaction.commit().await?;
+        Ok(out)
+    }};
+}
+
+/// `write_unordered!(self, |tx| module::call(tx, …))`: as `write_tx!` without taking
+/// [`WRITE_LOCK`], for writes that need no turn (see the module's documentation).
+macro_rules! write_unordered {
+    ($self:ident, |$tx:ident| $call:expr) => {{
+        let mut client = $self.client().await?;
+        let transaction = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start()
+            .await?;
         let out = {
             let $tx = &transaction;
             $call.await?
@@ -879,7 +903,7 @@ impl Storage for PgStorage {
         events: Vec<crate::watch::NewPushEvent>,
         forget_before: OffsetDateTime,
     ) -> Result<crate::watch::Recorded> {
-        write_tx!(self, |tx| watch::record(tx, &events, forget_before))
+        write_unordered!(self, |tx| watch::record(tx, &events, forget_before))
     }
 
     async fn earlier_order_totals(
