@@ -6,6 +6,13 @@
 
 use std::process::ExitCode;
 
+/// jemalloc returns freed memory to the system (see `Cargo.toml`); with its `malloc`
+/// unprefixed, the C code in the process (SQLCipher, GTK, WebKit's UI side) allocates from
+/// it too. The library's tests keep the system allocator.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     canopy_app::init_logging();
     match canopy_app::run() {

@@ -96,7 +96,13 @@ pub struct Session {
     stage: Stage,
     /// The person's last input in the window (the idle lock counts from it).
     last_activity: Instant,
+    /// Whether the cache's page caches were given back since that input.
+    trimmed: bool,
 }
+
+/// Idle this long, the open cache gives its page caches' memory back
+/// ([`canopy_store::Database::release_memory`]) until the next input.
+const TRIM_AFTER: Duration = Duration::from_secs(30);
 
 /// What [`Session::guard`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,12 +129,14 @@ impl Session {
             policy: Policy::default(),
             stage,
             last_activity: Instant::now(),
+            trimmed: false,
         }
     }
 
     /// The person did something in the window.
     pub fn touch(&mut self, now: Instant) {
         self.last_activity = now;
+        self.trimmed = false;
     }
 
     /// Run every few seconds: locks the cache after the idle time the company's policy
@@ -153,9 +161,16 @@ impl Session {
         }
         let policy = u.store.lock_policy().unwrap_or_default();
         let chosen = u.store.auto_lock().ok().flatten();
-        if now.saturating_duration_since(self.last_activity) >= policy.auto_lock_after(chosen) {
+        let idle = now.saturating_duration_since(self.last_activity);
+        if idle >= policy.auto_lock_after(chosen) {
             self.lock().await;
             return Guarded::Locked;
+        }
+        if idle >= TRIM_AFTER && !self.trimmed {
+            if let Err(e) = u.store.database().release_memory() {
+                tracing::warn!(error = %e, "the cache's page caches could not be released");
+            }
+            self.trimmed = true;
         }
         Guarded::Nothing
     }

@@ -493,6 +493,10 @@ async fn a_million_members_in_the_window() -> Result<()> {
             rows_shown(w).await?;
             w.screenshot("million-01-genealogy").await?;
             let memory = canopy_e2e::memory::of_app()?;
+            // Then the window left alone: past the app's idle trim (30 s, checked every
+            // 5 s) and jemalloc's giving freed pages back (10 s).
+            tokio::time::sleep(Duration::from_secs(50)).await;
+            let idle = canopy_e2e::memory::of_app()?;
             let report = serde_json::json!({
                 "pss_mib": memory.pss_mib(),
                 "processes": memory.processes,
@@ -500,6 +504,10 @@ async fn a_million_members_in_the_window() -> Result<()> {
                 "after_sync": {
                     "pss_mib": after_sync.pss_mib(),
                     "processes": after_sync.processes,
+                },
+                "idle": {
+                    "pss_mib": idle.pss_mib(),
+                    "processes": idle.processes,
                 },
             });
             let out = std::path::PathBuf::from(std::env::var("CANOPY_E2E_OUT")?);

@@ -322,6 +322,18 @@ fn release_app() -> Result<std::path::PathBuf> {
 /// process (~155 MiB: WebKit and JavaScriptCore ~58 MiB, the page's heap ~50 MiB) and the
 /// network process (27 MiB). Browsing the genealogy added ~1 MiB: the readers' page
 /// caches are not what costs.
+///
+/// Later (22 Nov): the app's total swung from 284 to 605 MiB between runs of the same build,
+/// the app alone from 101 to 432 MiB, 305 MiB of it glibc's main heap: SQLCipher's page
+/// caches are C `malloc`s, and which glibc arena the index build's thread drew decided what
+/// stayed. jemalloc as the `malloc` of the whole process (`src-tauri/src/main.rs`) gives it
+/// back; the readers' caches are given back after 30 s without input; the UI's wasm built
+/// with fat LTO for size is 2.96 MB instead of 3.73. Now 297 MiB in use, 273 MiB idle
+/// (app 124 / 101, web process 147, network 27). The floor under that, measured at the
+/// first-run screen with no cache at all, is 253 to 256 MiB (app 98, web process 127,
+/// network 27): WebKitGTK 2.50's three processes, of which libwebkit2gtk alone is 65 MiB
+/// and Mesa's software GL (libLLVM, loaded by WebKit's EGL display in the app and the web
+/// process whatever the hardware-acceleration policy) 35 MiB.
 fn app_memory(bench: &Bench) -> Result<Row> {
     const LIMIT_MB: f64 = 250.0;
     if !cfg!(target_os = "linux") {
@@ -334,20 +346,24 @@ fn app_memory(bench: &Bench) -> Result<Row> {
         .as_f64()
         .context("the memory report has no pss_mib")?;
     // MB as PERFORMANCE.md writes it: MiB, the unit memory is counted in.
-    let processes: Vec<String> = report["processes"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|p| {
-                    format!(
-                        "{} {:.0} MiB",
-                        p["name"].as_str().unwrap_or("?"),
-                        p["pss_kib"].as_f64().unwrap_or(0.0) / 1024.0
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let processes = |report: &serde_json::Value| -> String {
+        report["processes"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|p| {
+                        format!(
+                            "{} {:.0} MiB",
+                            p["name"].as_str().unwrap_or("?"),
+                            p["pss_kib"].as_f64().unwrap_or(0.0) / 1024.0
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let idle = &report["idle"];
     Ok(Row {
         id: bench.id,
         what: bench.what,
@@ -360,9 +376,12 @@ fn app_memory(bench: &Bench) -> Result<Row> {
         note: format!(
             "PSS of the app and the processes it started ({}), after signing in as the \
              1M-member demo's admin, the first sync ({:.0} s), scrolling the genealogy list \
-             deep, sorting it by group volume and opening the tree",
-            processes.join(", "),
-            report["first_sync_s"].as_f64().unwrap_or(0.0)
+             deep, sorting it by group volume and opening the tree; then 50 s idle (the \
+             page caches given back): {:.0} MiB ({})",
+            processes(&report),
+            report["first_sync_s"].as_f64().unwrap_or(0.0),
+            idle["pss_mib"].as_f64().unwrap_or(f64::NAN),
+            processes(idle),
         ),
     })
 }

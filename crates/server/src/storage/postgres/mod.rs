@@ -93,7 +93,6 @@ pub struct PgStorage {
     pool: Pool,
     /// Write transactions of this instance under way at once (see [`Self::writer`]).
     writers: Arc<Semaphore>,
-    timeout: Duration,
 }
 
 impl PgStorage {
@@ -142,7 +141,6 @@ impl PgStorage {
         let storage = Self {
             pool,
             writers: Arc::new(Semaphore::new(writers_for(options.max_connections))),
-            timeout: options.timeout,
         };
         let mut client = storage.client().await?;
         migrate::migrate(&mut client).await?;
@@ -165,6 +163,21 @@ impl PgStorage {
             other => StorageError::unavailable(other),
         })
     }
+
+    /// A connection for a write, once fewer than [`writers_for`] of this instance's writes
+    /// are under way; the permit is held until the write ends. Waiting longer than the
+    /// pool's wait timeout is [`StorageError::Unavailable`], as for a connection.
+    async fn writer(&self) -> Result<(OwnedSemaphorePermit, deadpool_postgres::Client)> {
+        let turn = self.writers.clone().acquire_owned();
+        let permit = match self.pool.timeouts().wait {
+            Some(wait) => tokio::time::timeout(wait, turn)
+                .await
+                .map_err(|_| StorageError::unavailable("no turn to write in time"))?,
+            None => turn.await,
+        }
+        .map_err(StorageError::unavailable)?;
+        Ok((permit, self.client().await?))
+    }
 }
 
 /// How many writes of one instance may hold connections at once: writes take turns on
@@ -174,31 +187,23 @@ fn writers_for(max_connections: usize) -> usize {
     (max_connections / 4).max(1)
 }
 
-impl PgStorage {
-    /// A connection for a write, once fewer than [`writers_for`] of this instance's writes
-    /// are under way; the permit is held until the write ends. Waiting longer than the
-    /// pool's timeout is [`StorageError::Unavailable`], as for a connection.
-    async fn writer(&self) -> Result<(OwnedSemaphorePermit, deadpool_postgres::Client)> {
-        let permit = tokio::time::timeout(self.timeout, self.writers.clone().acquire_owned())
-            .await
-            .map_err(|_| StorageError::unavailable("no turn to write in time"))?
-            .map_err(StorageError::unavailable)?;
-        Ok((permit, self.client().await?))
-    }
-}
-
 /// Begins a write: READ COMMITTED, holding [`WRITE_LOCK`] until commit or rollback.
 async fn begin_write(client: &mut deadpool_postgres::Client) -> Result<Transaction<'_>> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::ReadCommitted)
-        .start()
-        .await?;
+    let tx = begin_unordered(client).await?;
     let lock = tx
         .prepare_cached("SELECT pg_advisory_xact_lock($1)")
         .await?;
     tx.execute(&lock, &[&WRITE_LOCK]).await?;
     Ok(tx)
+}
+
+/// Begins a write that needs no turn on [`WRITE_LOCK`]: READ COMMITTED.
+async fn begin_unordered(client: &mut deadpool_postgres::Client) -> Result<Transaction<'_>> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await?)
 }
 
 /// Begins a read: one consistent snapshot, read-only.
@@ -232,11 +237,7 @@ macro_rules! write_tx {
 macro_rules! write_unordered {
     ($self:ident, |$tx:ident| $call:expr) => {{
         let mut client = $self.client().await?;
-        let transaction = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .await?;
+        let transaction = begin_unordered(&mut client).await?;
         let out = {
             let $tx = &transaction;
             $call.await?
