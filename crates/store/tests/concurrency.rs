@@ -46,10 +46,11 @@ fn releasing_memory_skips_a_busy_connection_and_loses_nothing() {
         .unwrap();
     let (busy_tx, busy_rx) = std::sync::mpsc::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let shared = &store;
     std::thread::scope(|scope| {
         // A reader held for the whole release: the release must return without it.
-        scope.spawn(|| {
-            store
+        scope.spawn(move || {
+            shared
                 .database()
                 .read(|_| {
                     busy_tx.send(()).unwrap();
