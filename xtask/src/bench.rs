@@ -328,8 +328,8 @@ fn release_app() -> Result<std::path::PathBuf> {
 /// caches are C `malloc`s, and which glibc arena the index build's thread drew decided what
 /// stayed. jemalloc as the `malloc` of the whole process (`src-tauri/src/main.rs`) gives it
 /// back; the readers' caches are given back after 30 s without input; the UI's wasm built
-/// with fat LTO for size is 2.96 MB instead of 3.73. Now 297 MiB in use, 273 MiB idle
-/// (app 124 / 101, web process 147, network 27). The floor under that, measured at the
+/// with fat LTO for size is 2.96 MB instead of 3.73. Now 297 to 305 MiB in use, 273 to
+/// 280 MiB idle (app 124-127 / 101-104, web process 147-151, network 27). The floor under that, measured at the
 /// first-run screen with no cache at all, is 253 to 256 MiB (app 98, web process 127,
 /// network 27): WebKitGTK 2.50's three processes, of which libwebkit2gtk alone is 65 MiB
 /// and Mesa's software GL (libLLVM, loaded by WebKit's EGL display in the app and the web
