@@ -320,14 +320,13 @@ fn release_app() -> Result<std::path::PathBuf> {
 /// arenas (~89 MiB: the writer's cache and the pages' decoding), Mesa's software GL
 /// (libLLVM, ~20 MiB in the app and again in the web process, under Xvfb), the web
 /// process (~155 MiB: WebKit and JavaScriptCore ~58 MiB, the page's heap ~50 MiB) and the
-/// network process (27 MiB). Browsing the genealogy added ~1 MiB: the readers' page
-/// caches are not what costs.
+/// network process (27 MiB). Browsing the genealogy added ~1 MiB.
 ///
 /// Later (22 Nov): the app's total swung from 284 to 605 MiB between runs of the same build,
 /// the app alone from 101 to 432 MiB, 305 MiB of it glibc's main heap: SQLCipher's page
 /// caches are C `malloc`s, and which glibc arena the index build's thread drew decided what
 /// stayed. jemalloc as the `malloc` of the whole process (`src-tauri/src/main.rs`) gives it
-/// back; the readers' caches are given back after 30 s without input; the UI's wasm built
+/// back; the connections' page caches are given back after 30 s without input; the UI's wasm built
 /// with fat LTO for size is 2.96 MB instead of 3.73. Now 297 to 305 MiB in use, 273 to
 /// 280 MiB idle (app 124-127 / 101-104, web process 147-151, network 27). The floor under that, measured at the
 /// first-run screen with no cache at all, is 253 to 256 MiB (app 98, web process 127,

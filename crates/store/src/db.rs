@@ -134,8 +134,7 @@ impl Database {
 
     /// Gives back the memory of the connections' page caches (SQLite's
     /// `sqlite3_db_release_memory`), as the app does when nobody has used the window for a
-    /// while: the readers' caches grow to 144 MiB of decrypted pages under heavy browsing of
-    /// a big cache, worth keeping while someone browses, not while the window sits idle. A
+    /// while: the caches grow to 176 MiB of decrypted pages under heavy use of a big cache, worth keeping while someone browses, not while the window sits idle. A
     /// connection in use keeps its cache; the next reads decrypt their pages again.
     pub fn release_memory(&self) -> Result<(), StoreError> {
         for slot in self.readers.iter().chain(std::iter::once(&self.writer)) {
